@@ -1,0 +1,58 @@
+"""The one place that reads configuration from the environment (prefix GOVWATCH_)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRET = "change-me"
+
+
+class Settings(BaseSettings):
+    """Every setting of the service. Each field is documented in docs/settings.md."""
+
+    model_config = SettingsConfigDict(env_prefix="GOVWATCH_", env_file=None, extra="ignore")
+
+    env: Literal["development", "production"] = Field(
+        "development", description="`production` refuses unsafe defaults such as the placeholder secret."
+    )
+    data_dir: Path = Field(Path("var"), description="Where the SQLite database, models and reports live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default `sqlite:///<data_dir>/govwatch.db`."
+    )
+    secret_key: str = Field(PLACEHOLDER_SECRET, description="Signs session cookies and CSRF tokens.")
+    redis_url: str | None = Field(
+        None, description="When set, crawl processes share their queue and dupefilter on this Redis."
+    )
+    model_dir: Path | None = Field(None, description="Trained model versions; default `<data_dir>/models`.")
+    report_dir: Path | None = Field(None, description="Rendered reports; default `<data_dir>/reports`.")
+    log_level: str = Field("INFO", description="Python logging level name.")
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        if self.env == "production" and (self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32):
+            raise ValueError(
+                "GOVWATCH_SECRET_KEY must be set to a random string of at least 32 characters in production"
+            )
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'govwatch.db'}"
+
+    @property
+    def resolved_model_dir(self) -> Path:
+        return self.model_dir or self.data_dir / "models"
+
+    @property
+    def resolved_report_dir(self) -> Path:
+        return self.report_dir or self.data_dir / "reports"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,365 @@
+"""The relational schema of govwatch (SQLAlchemy 2 typed models, portable to SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+PLATFORMS = ("wechat", "weibo", "toutiao", "douyin", "website", "other")
+ACCOUNT_STATUSES = ("active", "suspended", "closed")
+ROLES = ("admin", "reviewer", "operator")
+POST_STATUSES = ("live", "edited", "deleted", "unavailable")
+POST_CATEGORIES = ("marketing", "unverified", "harmful", "privacy", "expression")
+ACCOUNT_CATEGORIES = ("inactive", "unfiled", "compromised")
+FINDING_CATEGORIES = POST_CATEGORIES + ACCOUNT_CATEGORIES
+FINDING_STATES = ("open", "confirmed", "dismissed", "escalated", "appealed")
+REVIEW_DECISIONS = ("confirm", "dismiss", "escalate", "reopen")
+APPEAL_OUTCOMES = ("pending", "upheld", "rejected")
+CRAWL_STATUSES = ("running", "ok", "partial", "failed", "blocked")
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on both backends (SQLite keeps no offset, so store naive UTC)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store only timezone-aware datetimes")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _choice(values: tuple[str, ...], name: str) -> Enum:
+    # Non-native enums are VARCHAR + CHECK on both backends, so adding a value is a plain migration.
+    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=16)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Region(Base):
+    """An administrative division keyed by its 6-digit code (150000 → 150100 → 150102)."""
+
+    __tablename__ = "regions"
+
+    code: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    level: Mapped[int] = mapped_column(Integer)  # 1 province, 2 prefecture, 3 county
+
+    parent: Mapped[Region | None] = relationship(remote_side=[code])
+
+
+class Organization(Base):
+    """The responsible entity (责任主体) that runs one or more accounts."""
+
+    __tablename__ = "organizations"
+    __table_args__ = (UniqueConstraint("name", "region_code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_phone: Mapped[str | None] = mapped_column(String(50))
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Account(Base):
+    """A government public account on one platform."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(_choice(PLATFORMS, "platform"))
+    handle: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
+    region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
+    filing_number: Mapped[str | None] = mapped_column(String(100))
+    filing_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(_choice(ACCOUNT_STATUSES, "account_status"), default="active")
+    # What the crawler needs: {"kind": "feed|wechat|weibo|govsite", "url": ..., adapter options}.
+    source: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    crawl_interval_minutes: Mapped[int] = mapped_column(Integer, default=360)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    organization: Mapped[Organization] = relationship()
+    region: Mapped[Region] = relationship()
+
+
+user_accounts = Table(
+    "user_accounts",
+    Base.metadata,
+    Column("user_id", ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Base):
+    """A person who logs in: admins see all, reviewers their region, operators their accounts."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(_choice(ROLES, "role"))
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    accounts: Mapped[list[Account]] = relationship(secondary=user_accounts)
+
+
+class Snapshot(Base):
+    """A fetched page or payload, zstd-compressed and addressed by the SHA-256 of its raw bytes.
+
+    Kept in the database rather than files so that crawlers on several machines share it through
+    the one database, it commits or rolls back with the post that cites it, and a backup of the
+    database is a backup of the evidence. Identical bytes are stored once.
+    """
+
+    __tablename__ = "snapshots"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Post(Base):
+    """One post of an account, as last seen; its history is in post_versions."""
+
+    __tablename__ = "posts"
+    __table_args__ = (
+        UniqueConstraint("account_id", "source_key"),
+        Index("ix_posts_account_id_published_at", "account_id", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    source_key: Mapped[str] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    snapshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("snapshots.sha256"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reads: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    wows: Mapped[int | None] = mapped_column(BigInteger)  # 在看
+    is_original: Mapped[bool | None] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(_choice(POST_STATUSES, "post_status"), default="live")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    account: Mapped[Account] = relationship()
+
+
+class PostVersion(Base):
+    """Every text or status a post has had, so edits and deletions keep their history."""
+
+    __tablename__ = "post_versions"
+    __table_args__ = (UniqueConstraint("post_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(_choice(POST_STATUSES, "post_status"))
+    snapshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("snapshots.sha256"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PostClassification(Base):
+    """Marks a post as classified by one model+rules version, findings or not (makes reruns resumable)."""
+
+    __tablename__ = "post_classifications"
+    __table_args__ = (UniqueConstraint("post_id", "model_version", "rules_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    model_version: Mapped[str] = mapped_column(String(64))
+    rules_version: Mapped[str] = mapped_column(String(64))
+    post_version: Mapped[int] = mapped_column(Integer, default=1)
+    classified_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Finding(Base):
+    """A flag on a post (or, for account-level categories, on an account), with its evidence."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        Index("ix_findings_state_category", "state", "category"),
+        Index("ix_findings_account_id_created_at", "account_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"), index=True)
+    category: Mapped[str] = mapped_column(_choice(FINDING_CATEGORIES, "finding_category"))
+    score: Mapped[float] = mapped_column(Float)
+    # [{"start", "end", "text", "source"}] with offsets into the post's stored text.
+    spans: Mapped[list[Any]] = mapped_column(default=list)
+    source: Mapped[str] = mapped_column(String(100))  # rule id(s) or "model"
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    model_version: Mapped[str] = mapped_column(String(64))
+    rules_version: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(_choice(FINDING_STATES, "finding_state"), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    post: Mapped[Post | None] = relationship()
+    account: Mapped[Account] = relationship()
+
+
+class Review(Base):
+    """One reviewer decision on a finding."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decision: Mapped[str] = mapped_column(_choice(REVIEW_DECISIONS, "review_decision"))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Appeal(Base):
+    """An operator's appeal against a finding on one of their accounts."""
+
+    __tablename__ = "appeals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id"), index=True)
+    operator_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(_choice(APPEAL_OUTCOMES, "appeal_outcome"), default="pending")
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Assessment(Base):
+    """The monthly score of one account under one scoring version."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("account_id", "month", "scoring_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    month: Mapped[str] = mapped_column(String(7))  # "2026-10"
+    total: Mapped[float] = mapped_column(Float)
+    components: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    veto_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    scoring_version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CrawlRun(Base):
+    """One crawl of one account: when, how it ended, what it stored, and the error a user can read."""
+
+    __tablename__ = "crawl_runs"
+    __table_args__ = (Index("ix_crawl_runs_account_id_started_at", "account_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(_choice(CRAWL_STATUSES, "crawl_status"), default="running")
+    # {"pages", "new", "updated", "unchanged", "deleted", "errors"}
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(200))
+
+
+class AuditLog(Base):
+    """Who changed what and when, with the state before and after."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity_type", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(100))  # username, or "system"/"cli" for jobs
+    action: Mapped[str] = mapped_column(String(100))
+    entity_type: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str | None] = mapped_column(String(50))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+__all__ = [
+    "Account",
+    "Appeal",
+    "Assessment",
+    "AuditLog",
+    "Base",
+    "CrawlRun",
+    "Finding",
+    "Organization",
+    "Post",
+    "PostClassification",
+    "PostVersion",
+    "Region",
+    "Review",
+    "Snapshot",
+    "User",
+]
