@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from govwatch.commands import db
+from govwatch.commands import accounts, db, users
 
 app = typer.Typer(
     help="govwatch: compliance monitoring of government public accounts.",
@@ -12,6 +12,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(accounts.app, name="accounts")
+app.add_typer(users.app, name="users")
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -53,30 +53,53 @@ def postgres_available() -> bool:
 
 
 @pytest.fixture
-def postgres_schema(postgres_available: bool) -> Iterator[str]:
-    """A fresh schema for one test, dropped afterwards; tests can run in parallel."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+def postgres_schema_factory(postgres_available: bool) -> Iterator[Callable[[], str]]:
+    """Creates fresh schemas for one test and drops them afterwards, so tests can run in parallel."""
     admin = _postgres_engine()
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield schema
-    finally:
+    schemas: list[str] = []
+
+    def make() -> str:
+        schema = f"t_{uuid.uuid4().hex[:12]}"
         with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        schemas.append(schema)
+        return schema
+
+    yield make
+    with admin.begin() as connection:
+        for schema in schemas:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    admin.dispose()
+
+
+@pytest.fixture
+def postgres_schema(postgres_schema_factory: Callable[[], str]) -> str:
+    """A fresh PostgreSQL schema for one test."""
+    return postgres_schema_factory()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+def engine_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Engine]]:
+    """Makes engines on new empty databases of one backend: SQLite files, or fresh PostgreSQL schemas."""
+    engines: list[Engine] = []
+
+    def make() -> Engine:
+        if request.param == "sqlite":
+            engine = make_engine(f"sqlite:///{tmp_path / f'govwatch-{len(engines)}.db'}")
+        else:
+            engine = _postgres_engine(request.getfixturevalue("postgres_schema_factory")())
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
+@pytest.fixture
+def empty_engine(engine_factory: Callable[[], Engine]) -> Engine:
     """An engine on an empty database: a SQLite file in tmp_path, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        engine = make_engine(f"sqlite:///{tmp_path / 'govwatch.db'}")
-    else:
-        schema = request.getfixturevalue("postgres_schema")
-        engine = _postgres_engine(schema)
-    yield engine
-    engine.dispose()
+    return engine_factory()
 
 
 @pytest.fixture

@@ -1,0 +1,328 @@
+"""Reads an office's account registry (CSV or XLSX, Chinese or English headers) into validated rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from store.models import ACCOUNT_STATUSES, PLATFORMS
+from store.regions import REGION_CODE
+
+# Header spellings seen in office spreadsheets, normalised (lower case, no spaces or brackets).
+HEADER_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("账号名称", "名称", "账号", "公众号名称", "name", "accountname", "account_name"),
+    "platform": ("平台", "平台类型", "平台名称", "platform"),
+    "handle": ("账号id", "平台账号", "账号标识", "微信号", "原始id", "handle", "accountid", "account_id"),
+    "organization": ("主办单位", "责任主体", "运营单位", "开办主体", "开办单位", "organization", "unit"),
+    "region_code": ("行政区划代码", "区划代码", "regioncode", "region_code"),
+    "region_name": ("地区名称", "地区", "行政区划", "所属地区", "regionname", "region_name"),
+    "filing_number": ("备案编号", "备案号", "filingnumber", "filing_number"),
+    "filing_date": ("备案日期", "备案时间", "filingdate", "filing_date"),
+    "status": ("状态", "账号状态", "运行状态", "status"),
+    "contact_name": ("联系人", "contactname", "contact_name"),
+    "contact_phone": ("联系电话", "联系方式", "contactphone", "contact_phone"),
+    "contact_email": ("联系邮箱", "电子邮箱", "contactemail", "contact_email"),
+    "source_kind": ("采集方式", "sourcekind", "source_kind"),
+    "source_url": ("采集地址", "链接", "主页地址", "sourceurl", "source_url", "url"),
+    "source_options": ("采集配置", "sourceoptions", "source_options"),
+    "crawl_interval_minutes": ("采集间隔分钟", "采集间隔", "crawlintervalminutes", "crawl_interval_minutes"),
+}
+REQUIRED_FIELDS = ("name", "platform", "handle", "organization", "region_code")
+FIELD_LABELS = {
+    "name": "账号名称/name",
+    "platform": "平台/platform",
+    "handle": "账号ID/handle",
+    "organization": "主办单位/organization",
+    "region_code": "行政区划代码/region_code",
+}
+
+PLATFORM_ALIASES: dict[str, str] = {
+    **{p: p for p in PLATFORMS},
+    "微信": "wechat", "微信公众号": "wechat", "公众号": "wechat", "微信公众平台": "wechat",
+    "微博": "weibo", "新浪微博": "weibo",
+    "头条": "toutiao", "今日头条": "toutiao", "头条号": "toutiao",
+    "抖音": "douyin", "抖音号": "douyin",
+    "网站": "website", "政府网站": "website", "门户网站": "website", "web": "website",
+    "其他": "other", "其它": "other",
+}  # fmt: skip
+STATUS_ALIASES: dict[str, str] = {
+    **{s: s for s in ACCOUNT_STATUSES},
+    "正常": "active", "运行": "active", "在用": "active", "启用": "active",
+    "暂停": "suspended", "停更": "suspended", "停用": "suspended",
+    "关闭": "closed", "注销": "closed", "已关闭": "closed", "已注销": "closed",
+}  # fmt: skip
+SOURCE_KINDS = ("feed", "wechat", "weibo", "govsite")
+DATE_PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
+HEADER_SEARCH_ROWS = 10  # offices often put a title row or two above the header
+
+
+class RegistryFileError(Exception):
+    """The file as a whole cannot be read (not a spreadsheet, no recognisable header)."""
+
+
+@dataclass
+class RowError:
+    row: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.reason}"
+
+
+@dataclass
+class RegistryRow:
+    """One valid registry row, ready to upsert."""
+
+    row: int
+    platform: str
+    handle: str
+    name: str
+    organization: str
+    region_code: str
+    region_name: str | None = None
+    filing_number: str | None = None
+    filing_date: date | None = None
+    status: str = "active"
+    contact: dict[str, str | None] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    crawl_interval_minutes: int | None = None
+
+
+@dataclass
+class ParsedRegistry:
+    rows: list[RegistryRow]
+    errors: list[RowError]
+    notices: list[str]
+
+
+def _normalise_header(value: Any) -> str:
+    return re.sub(r"[\s()（）\[\]【】*:：_-]", "", str(value or "")).lower()
+
+
+_ALIAS_TO_FIELD = {_normalise_header(a): f for f, aliases in HEADER_ALIASES.items() for a in aliases}
+
+
+def _header_map(cells: list[Any]) -> dict[int, str]:
+    mapping: dict[int, str] = {}
+    for index, cell in enumerate(cells):
+        field_name = _ALIAS_TO_FIELD.get(_normalise_header(cell))
+        if field_name and field_name not in mapping.values():
+            mapping[index] = field_name
+    return mapping
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # Excel stores 150102 as 150102.0
+    return str(value).strip()
+
+
+def parse_registry(path: Path) -> ParsedRegistry:
+    """Read and validate every row of a CSV or XLSX registry; invalid rows become errors, not exceptions."""
+    notices: list[str] = []
+    errors: list[RowError] = []
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raw_rows = _read_xlsx(path)
+    elif path.suffix.lower() in (".csv", ".txt"):
+        raw_rows = _read_csv(path, notices, errors)
+    else:
+        raise RegistryFileError(f"{path}: unsupported file type {path.suffix!r}; use .csv or .xlsx")
+
+    header: dict[int, str] | None = None
+    rows: list[RegistryRow] = []
+    first_row_of: dict[tuple[str, str], int] = {}
+    for row_number, cells in raw_rows:
+        if header is None:
+            candidate = _header_map(cells)
+            if len(set(candidate.values()) & set(REQUIRED_FIELDS)) >= 3:
+                header = candidate
+                missing = [FIELD_LABELS[f] for f in REQUIRED_FIELDS if f not in header.values()]
+                if missing:
+                    raise RegistryFileError(f"{path}: header row {row_number} lacks columns {', '.join(missing)}")
+            elif row_number >= HEADER_SEARCH_ROWS:
+                break
+            continue
+        values = {name: _cell_text(cells[i]) if i < len(cells) else "" for i, name in header.items()}
+        if not any(values.values()):
+            continue
+        try:
+            row = _validate_row(row_number, values, cells, header)
+        except ValueError as error:
+            errors.append(RowError(row_number, str(error)))
+            continue
+        key = (row.platform, row.handle)
+        if key in first_row_of:
+            errors.append(
+                RowError(row_number, f"duplicate account {row.platform}/{row.handle}: already in row {first_row_of[key]}")
+            )
+            continue
+        first_row_of[key] = row_number
+        rows.append(row)
+    if header is None:
+        expected = " / ".join(FIELD_LABELS[f] for f in REQUIRED_FIELDS)
+        raise RegistryFileError(f"{path}: no header row found in the first {HEADER_SEARCH_ROWS} rows (need {expected})")
+    errors.sort(key=lambda e: e.row)
+    return ParsedRegistry(rows=rows, errors=errors, notices=notices)
+
+
+def _validate_row(row_number: int, values: dict[str, str], cells: list[Any], header: dict[int, str]) -> RegistryRow:
+    missing = [FIELD_LABELS[f] for f in REQUIRED_FIELDS if not values.get(f)]
+    if missing:
+        raise ValueError(f"missing {', '.join(missing)}")
+    platform = PLATFORM_ALIASES.get(values["platform"].lower())
+    if platform is None:
+        raise ValueError(f"unknown platform {values['platform']!r} (expected one of {', '.join(PLATFORMS)} or 微信/微博/...)")
+    region_code = values["region_code"]
+    if not REGION_CODE.match(region_code):
+        raise ValueError(f"malformed region code {region_code!r}: expected 6 digits such as 150102")
+    status = "active"
+    if values.get("status"):
+        status_value = STATUS_ALIASES.get(values["status"].lower())
+        if status_value is None:
+            raise ValueError(f"unknown status {values['status']!r} (expected 正常/暂停/关闭 or {'/'.join(ACCOUNT_STATUSES)})")
+        status = status_value
+    filing_date = None
+    if values.get("filing_date"):
+        raw_date = next((cells[i] for i, name in header.items() if name == "filing_date"), None)
+        filing_date = _parse_date(raw_date)
+    interval = None
+    if values.get("crawl_interval_minutes"):
+        try:
+            interval = int(float(values["crawl_interval_minutes"]))
+        except ValueError:
+            raise ValueError(f"crawl interval {values['crawl_interval_minutes']!r} is not a number of minutes") from None
+        if interval < 5:
+            raise ValueError(f"crawl interval {interval} is below the 5-minute minimum")
+    return RegistryRow(
+        row=row_number,
+        platform=platform,
+        handle=values["handle"],
+        name=values["name"],
+        organization=values["organization"],
+        region_code=region_code,
+        region_name=values.get("region_name") or None,
+        filing_number=values.get("filing_number") or None,
+        filing_date=filing_date,
+        status=status,
+        contact={k: values.get(f"contact_{k}") or None for k in ("name", "phone", "email")},
+        source=_source_config(platform, values),
+        crawl_interval_minutes=interval,
+    )
+
+
+def _parse_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = _cell_text(value)
+    if re.fullmatch(r"\d{8}", text):
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    match = DATE_PATTERN.match(text)
+    if match:
+        try:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        except ValueError:
+            pass
+    raise ValueError(f"filing date {text!r} is not a date (expected 2026-01-22 or 2026年1月22日)")
+
+
+def _source_config(platform: str, values: dict[str, str]) -> dict[str, Any]:
+    """The crawler's source configuration from the 采集方式/采集地址/采集配置 columns."""
+    source: dict[str, Any] = {}
+    if values.get("source_options"):
+        try:
+            options = json.loads(values["source_options"])
+        except json.JSONDecodeError as error:
+            raise ValueError(f"采集配置/source_options is not valid JSON: {error.msg} at column {error.colno}") from None
+        if not isinstance(options, dict):
+            raise ValueError("采集配置/source_options must be a JSON object such as {\"list_selector\": \"ul.news a\"}")
+        source.update(options)
+    url = values.get("source_url")
+    if url:
+        if not re.match(r"^https?://", url):
+            raise ValueError(f"采集地址/source_url {url!r} is not an http(s) URL")
+        source["url"] = url
+    kind = values.get("source_kind", "").lower() or source.get("kind")
+    if kind:
+        if kind not in SOURCE_KINDS:
+            raise ValueError(f"unknown source kind {kind!r} (expected {', '.join(SOURCE_KINDS)})")
+        source["kind"] = kind
+    elif url:
+        source["kind"] = _guess_source_kind(platform, url)
+    return source
+
+
+def _guess_source_kind(platform: str, url: str) -> str:
+    if "mp.weixin.qq.com" in url:
+        return "wechat"
+    if "weibo.cn" in url or "weibo.com" in url:
+        return "weibo"
+    if platform == "website" and not re.search(r"(rss|atom|feed)", url, re.IGNORECASE):
+        return "govsite"
+    return "feed"
+
+
+def _read_xlsx(path: Path) -> Iterator[tuple[int, list[Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError) as error:
+        raise RegistryFileError(f"{path}: not a readable .xlsx workbook ({error})") from None
+    try:
+        sheet = workbook.worksheets[0]
+        for row_number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield row_number, list(cells)
+    finally:
+        workbook.close()
+
+
+def _read_csv(path: Path, notices: list[str], errors: list[RowError]) -> Iterator[tuple[int, list[Any]]]:
+    """CSV rows with their line numbers; UTF-8 (with or without BOM) or GBK/GB18030, as Excel saves it."""
+    data = path.read_bytes()
+    text = _decode_whole(data, path, notices)
+    if text is None:
+        # Neither encoding reads the whole file: keep the lines that do decode, report the others.
+        lines = []
+        for line_number, raw_line in enumerate(data.split(b"\n"), start=1):
+            try:
+                lines.append(raw_line.decode("utf-8-sig"))
+            except UnicodeDecodeError as error:
+                errors.append(RowError(line_number, f"not valid UTF-8 or GBK text (byte {error.start + 1} of the line)"))
+                lines.append("")
+        text = "\n".join(lines)
+    dialect = _sniff_dialect(text)
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    for cells in reader:
+        yield reader.line_num, list(cells)
+
+
+def _decode_whole(data: bytes, path: Path, notices: list[str]) -> str | None:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        return None
+    notices.append(f"{path.name}: not UTF-8; read as GBK/GB18030 (the encoding Excel uses for Chinese CSV)")
+    return text
+
+
+def _sniff_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
+    except csv.Error:
+        return csv.excel

@@ -1,0 +1,58 @@
+"""Users, roles, scopes and Argon2 hashing on a real database."""
+
+import pytest
+
+from store.accounts import ensure_organization, upsert_account
+from store.errors import Conflict, InvalidInput, NotFound
+from store.users import authenticate, create_user, get_user_by_name
+
+
+@pytest.fixture
+def account_id(session_factory) -> int:
+    with session_factory.begin() as session:
+        organization = ensure_organization(session=session, name="新城区委宣传部", region_code="150102")
+        account, _ = upsert_account(session=session, platform="weibo", handle="1234567", fields={
+            "name": "新城区发布", "organization_id": organization.id, "region_code": "150102"})
+        return account.id
+
+
+def test_passwords_are_argon2_hashed_and_checked(session_factory) -> None:
+    with session_factory.begin() as session:
+        user = create_user(session=session, username="rev", password="correct horse", role="reviewer",
+                           region_code="150000")
+        assert user.password_hash.startswith("$argon2id$")
+        assert "correct horse" not in user.password_hash
+    with session_factory() as session:
+        assert authenticate(session=session, username="rev", password="correct horse").username == "rev"
+        assert authenticate(session=session, username="rev", password="wrong horse") is None
+        assert authenticate(session=session, username="nobody", password="correct horse") is None
+
+
+def test_operator_scope_is_its_accounts(session_factory, account_id: int) -> None:
+    with session_factory.begin() as session:
+        create_user(session=session, username="op", password="12345678", role="operator", account_ids=[account_id])
+    with session_factory() as session:
+        assert [a.handle for a in get_user_by_name(session=session, username="op").accounts] == ["1234567"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"role": "reviewer"}, InvalidInput, "region scope"),
+        ({"role": "operator"}, InvalidInput, "at least one account"),
+        ({"role": "operator", "account_ids": [999]}, NotFound, "no account with id 999"),
+        ({"role": "boss"}, InvalidInput, "unknown role"),
+        ({"role": "admin", "password": "short"}, InvalidInput, "at least 8"),
+        ({"role": "reviewer", "region_code": "15"}, InvalidInput, "malformed region code"),
+    ],
+)
+def test_invalid_users_are_refused(session_factory, kwargs, error, message) -> None:
+    with pytest.raises(error, match=message), session_factory.begin() as session:
+        create_user(session=session, username="x", **{"password": "12345678", **kwargs})
+
+
+def test_usernames_are_unique(session_factory) -> None:
+    with session_factory.begin() as session:
+        create_user(session=session, username="admin", password="12345678", role="admin")
+    with pytest.raises(Conflict), session_factory.begin() as session:
+        create_user(session=session, username="admin", password="12345678", role="admin")
