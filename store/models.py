@@ -31,7 +31,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 PLATFORMS = ("wechat", "weibo", "toutiao", "douyin", "website", "other")
 ACCOUNT_STATUSES = ("active", "suspended", "closed")
 ROLES = ("admin", "reviewer", "operator")
-POST_STATUSES = ("live", "edited", "deleted", "unavailable")
+# "violation": taken down by the platform itself (e.g. WeChat's 此内容因违规无法查看), not by the publisher.
+POST_STATUSES = ("live", "edited", "deleted", "violation", "unavailable")
 POST_CATEGORIES = ("marketing", "unverified", "harmful", "privacy", "expression")
 ACCOUNT_CATEGORIES = ("inactive", "unfiled", "compromised")
 FINDING_CATEGORIES = POST_CATEGORIES + ACCOUNT_CATEGORIES
