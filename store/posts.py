@@ -1,0 +1,322 @@
+"""Query functions for posts and their versions: upsert by (account, stable key), edits, deletions."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from store.errors import InvalidInput, NotFound
+from store.models import POST_STATUSES, Post, PostVersion, utcnow
+from store.snapshots import put_snapshots
+
+METRICS = ("reads", "likes", "shares", "comments", "wows")
+GONE_STATUSES = ("deleted", "violation", "unavailable")
+MAX_KEY_LENGTH = 255
+_WHITESPACE = re.compile(r"\s+")
+
+
+def content_hash(title: str | None, text: str) -> str:
+    """What decides whether a post was edited: its title and text, whitespace-insensitive."""
+    normalized = _WHITESPACE.sub(" ", f"{title or ''}\n{text}").strip()
+    return hashlib.sha256(normalized.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PostInput:
+    """One post as a crawler saw it."""
+
+    source_key: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    fetched_at: datetime | None = None
+    metrics: Mapping[str, int | None] = field(default_factory=dict)
+    is_original: bool | None = None
+    snapshot: bytes | None = None
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusInput:
+    """A post that turned into a deletion/violation/unavailable notice, or vanished from its listing."""
+
+    source_key: str
+    status: str
+    fetched_at: datetime | None = None
+    snapshot: bytes | None = None  # the notice page, kept as evidence of the deletion
+    content_type: str | None = None
+
+
+@dataclass
+class UpsertResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    unavailable: int = 0
+    unknown: int = 0  # status notices for posts never stored: nothing to mark
+    post_ids: list[int] = field(default_factory=list)
+
+    def add(self, other: UpsertResult) -> None:
+        for name in ("new", "updated", "unchanged", "deleted", "unavailable", "unknown"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.post_ids.extend(other.post_ids)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            name: getattr(self, name)
+            for name in ("new", "updated", "unchanged", "deleted", "unavailable", "unknown")
+            if getattr(self, name)
+        }
+
+
+def _check_key(key: str) -> None:
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise InvalidInput(f"post key {key[:80]!r} must be 1 to {MAX_KEY_LENGTH} characters")
+
+
+def _existing(*, session: Session, account_id: int, keys: Sequence[str]) -> dict[str, Post]:
+    if not keys:
+        return {}
+    query = select(Post).where(Post.account_id == account_id, Post.source_key.in_(list(set(keys))))
+    return {post.source_key: post for post in session.scalars(query)}
+
+
+def upsert_posts(*, session: Session, account_id: int, posts: Sequence[PostInput]) -> UpsertResult:
+    """Inserts new posts, versions edited ones, refreshes metrics of unchanged ones.
+
+    A post whose content is unchanged keeps its version and snapshot; an edited one (or one that
+    reappears after a deletion notice) gets a new PostVersion and the snapshot it was seen in.
+    """
+    result = UpsertResult()
+    for item in posts:
+        _check_key(item.source_key)
+    existing = _existing(session=session, account_id=account_id, keys=[p.source_key for p in posts])
+    now = utcnow()
+
+    # Decide first, so every snapshot of the batch is stored in one statement.
+    plans: list[tuple[PostInput, str, Post | None]] = []
+    for item in posts:
+        digest = content_hash(item.title, item.text)
+        post = existing.get(item.source_key)
+        plans.append((item, digest, post))
+    needs_snapshot = [
+        (item.snapshot, item.content_type)
+        for item, digest, post in plans
+        if item.snapshot is not None and (post is None or post.content_hash != digest or post.status in GONE_STATUSES)
+    ]
+    shas = iter(put_snapshots(session=session, blobs=needs_snapshot))
+
+    created: list[tuple[Post, str | None]] = []
+    for item, digest, post in plans:
+        fetched_at = item.fetched_at or now
+        if post is None:
+            post = existing.get(item.source_key)  # the same key twice in one batch
+        if post is None:
+            sha = next(shas) if item.snapshot is not None else None
+            post = Post(
+                account_id=account_id,
+                source_key=item.source_key,
+                url=item.url,
+                title=item.title,
+                author=item.author,
+                text=item.text,
+                snapshot_sha256=sha,
+                content_hash=digest,
+                published_at=item.published_at,
+                fetched_at=fetched_at,
+                is_original=item.is_original,
+                status="live",
+                version=1,
+                **_metrics(item.metrics),
+            )
+            session.add(post)
+            existing[item.source_key] = post
+            created.append((post, sha))
+            result.new += 1
+            continue
+        changed = post.content_hash != digest
+        restored = post.status in GONE_STATUSES
+        if changed or restored:
+            sha = next(shas) if item.snapshot is not None else post.snapshot_sha256
+            if post.id is None:
+                session.flush()  # created earlier in this batch: its version row needs the id
+            post.version += 1
+            post.title = item.title
+            post.text = item.text
+            post.content_hash = digest
+            post.snapshot_sha256 = sha
+            post.status = "edited" if changed else "live"
+            session.add(
+                PostVersion(
+                    post_id=post.id,
+                    version=post.version,
+                    title=post.title,
+                    text=post.text,
+                    content_hash=digest,
+                    status=post.status,
+                    snapshot_sha256=sha,
+                    recorded_at=fetched_at,
+                )
+            )
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        post.fetched_at = fetched_at
+        for name, value in _metrics(item.metrics).items():
+            if value is not None:
+                setattr(post, name, value)
+        if item.url and post.url is None:
+            post.url = item.url
+        if item.published_at and post.published_at is None:
+            post.published_at = item.published_at
+        if item.author and post.author is None:
+            post.author = item.author
+        if item.is_original is not None:
+            post.is_original = item.is_original
+
+    if created:
+        session.flush()
+        session.add_all(
+            PostVersion(
+                post_id=post.id,
+                version=1,
+                title=post.title,
+                text=post.text,
+                content_hash=post.content_hash,
+                status="live",
+                snapshot_sha256=sha,
+                recorded_at=post.fetched_at,
+            )
+            for post, sha in created
+        )
+    session.flush()
+    keys = {item.source_key for item in posts}
+    result.post_ids.extend(post.id for post in existing.values() if post.source_key in keys)
+    return result
+
+
+def _metrics(metrics: Mapping[str, int | None]) -> dict[str, int | None]:
+    return {name: metrics.get(name) for name in METRICS}
+
+
+def mark_posts_status(*, session: Session, account_id: int, changes: Sequence[StatusInput]) -> UpsertResult:
+    """Marks stored posts deleted/violation/unavailable, keeping their text and content snapshot.
+
+    The post keeps pointing at the snapshot of its last content (the evidence); the new version
+    records the status and, when there is one, the snapshot of the notice page.
+    """
+    result = UpsertResult()
+    for change in changes:
+        if change.status not in GONE_STATUSES:
+            raise InvalidInput(f"status {change.status!r} is not one of {', '.join(GONE_STATUSES)}")
+    existing = _existing(session=session, account_id=account_id, keys=[c.source_key for c in changes])
+    todo = [(c, existing.get(c.source_key)) for c in changes]
+    notices = [(c.snapshot, c.content_type) for c, post in todo if post is not None and c.snapshot is not None]
+    shas = iter(put_snapshots(session=session, blobs=notices))
+    now = utcnow()
+    for change, post in todo:
+        if post is None:
+            result.unknown += 1
+            continue
+        sha = next(shas) if change.snapshot is not None else None
+        if post.status == change.status:
+            continue
+        post.version += 1
+        post.status = change.status
+        post.fetched_at = change.fetched_at or now
+        session.add(
+            PostVersion(
+                post_id=post.id,
+                version=post.version,
+                title=post.title,
+                text=post.text,
+                content_hash=post.content_hash,
+                status=change.status,
+                snapshot_sha256=sha,
+                recorded_at=change.fetched_at or now,
+            )
+        )
+        if change.status == "unavailable":
+            result.unavailable += 1
+        else:
+            result.deleted += 1
+        result.post_ids.append(post.id)
+    session.flush()
+    return result
+
+
+@dataclass(frozen=True)
+class KnownPost:
+    """What a crawler needs to know about a stored post to crawl incrementally."""
+
+    source_key: str
+    url: str | None
+    published_at: datetime | None
+    content_hash: str
+    status: str
+
+
+def list_known_posts(
+    *, session: Session, account_id: int, since: datetime | None = None, limit: int = 2000
+) -> list[KnownPost]:
+    """The account's most recent posts (published since `since`, or undated), newest first."""
+    query = select(
+        Post.source_key, Post.url, Post.published_at, Post.content_hash, Post.status
+    ).where(Post.account_id == account_id)
+    if since is not None:
+        query = query.where((Post.published_at >= since) | Post.published_at.is_(None))
+    query = query.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)
+    return [KnownPost(*row) for row in session.execute(query)]
+
+
+def get_post(*, session: Session, post_id: int) -> Post:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise NotFound(f"post {post_id} does not exist")
+    return post
+
+
+def find_post(*, session: Session, account_id: int, source_key: str) -> Post | None:
+    return session.scalar(select(Post).where(Post.account_id == account_id, Post.source_key == source_key))
+
+
+def list_posts(
+    *,
+    session: Session,
+    account_id: int | None = None,
+    status: str | None = None,
+    limit: int | None = None,
+) -> list[Post]:
+    """Posts, newest first, optionally of one account and in one status."""
+    if status is not None and status not in POST_STATUSES:
+        raise InvalidInput(f"unknown post status {status!r}")
+    query = select(Post).order_by(Post.published_at.desc(), Post.id.desc())
+    if account_id is not None:
+        query = query.where(Post.account_id == account_id)
+    if status is not None:
+        query = query.where(Post.status == status)
+    if limit:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def list_post_versions(*, session: Session, post_id: int) -> list[PostVersion]:
+    query = select(PostVersion).where(PostVersion.post_id == post_id).order_by(PostVersion.version)
+    return list(session.scalars(query))
+
+
+def count_posts(*, session: Session, account_id: int | None = None) -> dict[str, int]:
+    """Number of posts per status."""
+    query = select(Post.status, func.count()).group_by(Post.status)
+    if account_id is not None:
+        query = query.where(Post.account_id == account_id)
+    return {status: count for status, count in session.execute(query)}
