@@ -1,4 +1,4 @@
-"""Runs every `bench/*_bench.py` module's `main()` in turn; pass names to run only some (`registry crawler`)."""
+"""Runs every `bench/*_bench.py` module's `main()` in turn; names as arguments run only those."""
 
 from __future__ import annotations
 

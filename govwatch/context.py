@@ -29,4 +29,6 @@ def open_store(settings: Settings | None = None, *, migrate: bool = True) -> ses
 
 def configure_logging(settings: Settings | None = None) -> None:
     settings = settings or get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )

@@ -136,7 +136,9 @@ def parse_registry(path: Path) -> ParsedRegistry:
     elif path.suffix.lower() in (".csv", ".txt"):
         raw_rows = _read_csv(path, notices, errors)
     else:
-        raise RegistryFileError(f"{path}: unsupported file type {path.suffix!r}; use .csv, .xlsx, .xls or .ods")
+        raise RegistryFileError(
+            f"{path}: unsupported file type {path.suffix!r}; use .csv, .xlsx, .xls or .ods"
+        )
 
     header: dict[int, str] | None = None
     rows: list[RegistryRow] = []
@@ -148,7 +150,9 @@ def parse_registry(path: Path) -> ParsedRegistry:
                 header = candidate
                 missing = [FIELD_LABELS[f] for f in REQUIRED_FIELDS if f not in header.values()]
                 if missing:
-                    raise RegistryFileError(f"{path}: header row {row_number} lacks columns {', '.join(missing)}")
+                    raise RegistryFileError(
+                        f"{path}: header row {row_number} lacks columns {', '.join(missing)}"
+                    )
             elif row_number >= HEADER_SEARCH_ROWS:
                 break
             continue
@@ -163,25 +167,35 @@ def parse_registry(path: Path) -> ParsedRegistry:
         key = (row.platform, row.handle)
         if key in first_row_of:
             errors.append(
-                RowError(row_number, f"duplicate account {row.platform}/{row.handle}: already in row {first_row_of[key]}")
+                RowError(
+                    row_number,
+                    f"duplicate account {row.platform}/{row.handle}: already in row {first_row_of[key]}",
+                )
             )
             continue
         first_row_of[key] = row_number
         rows.append(row)
     if header is None:
         expected = " / ".join(FIELD_LABELS[f] for f in REQUIRED_FIELDS)
-        raise RegistryFileError(f"{path}: no header row found in the first {HEADER_SEARCH_ROWS} rows (need {expected})")
+        raise RegistryFileError(
+            f"{path}: no header row found in the first {HEADER_SEARCH_ROWS} rows (need {expected})"
+        )
     errors.sort(key=lambda e: e.row)
     return ParsedRegistry(rows=rows, errors=errors, notices=notices)
 
 
-def _validate_row(row_number: int, values: dict[str, str], cells: list[Any], header: dict[int, str]) -> RegistryRow:
+def _validate_row(
+    row_number: int, values: dict[str, str], cells: list[Any], header: dict[int, str]
+) -> RegistryRow:
     missing = [FIELD_LABELS[f] for f in REQUIRED_FIELDS if not values.get(f)]
     if missing:
         raise ValueError(f"missing {', '.join(missing)}")
     platform = PLATFORM_ALIASES.get(values["platform"].lower())
     if platform is None:
-        raise ValueError(f"unknown platform {values['platform']!r} (expected one of {', '.join(PLATFORMS)} or 微信/微博/...)")
+        raise ValueError(
+            f"unknown platform {values['platform']!r} "
+            f"(expected one of {', '.join(PLATFORMS)} or 微信/微博/...)"
+        )
     region_code = values["region_code"]
     if not REGION_CODE.match(region_code):
         raise ValueError(f"malformed region code {region_code!r}: expected 6 digits such as 150102")
@@ -189,7 +203,10 @@ def _validate_row(row_number: int, values: dict[str, str], cells: list[Any], hea
     if values.get("status"):
         status_value = STATUS_ALIASES.get(values["status"].lower())
         if status_value is None:
-            raise ValueError(f"unknown status {values['status']!r} (expected 正常/暂停/关闭 or {'/'.join(ACCOUNT_STATUSES)})")
+            raise ValueError(
+                f"unknown status {values['status']!r} "
+                f"(expected 正常/暂停/关闭 or {'/'.join(ACCOUNT_STATUSES)})"
+            )
         status = status_value
     filing_date = None
     if values.get("filing_date"):
@@ -200,7 +217,9 @@ def _validate_row(row_number: int, values: dict[str, str], cells: list[Any], hea
         try:
             interval = int(float(values["crawl_interval_minutes"]))
         except ValueError:
-            raise ValueError(f"crawl interval {values['crawl_interval_minutes']!r} is not a number of minutes") from None
+            raise ValueError(
+                f"crawl interval {values['crawl_interval_minutes']!r} is not a number of minutes"
+            ) from None
         if interval < 5:
             raise ValueError(f"crawl interval {interval} is below the 5-minute minimum")
     return RegistryRow(
@@ -244,9 +263,13 @@ def _source_config(platform: str, values: dict[str, str]) -> dict[str, Any]:
         try:
             options = json.loads(values["source_options"])
         except json.JSONDecodeError as error:
-            raise ValueError(f"采集配置/source_options is not valid JSON: {error.msg} at column {error.colno}") from None
+            raise ValueError(
+                f"采集配置/source_options is not valid JSON: {error.msg} at column {error.colno}"
+            ) from None
         if not isinstance(options, dict):
-            raise ValueError("采集配置/source_options must be a JSON object such as {\"list_selector\": \"ul.news a\"}")
+            raise ValueError(
+                '采集配置/source_options must be a JSON object such as {"list_selector": "ul.news a"}'
+            )
         source.update(options)
     url = values.get("source_url")
     if url:
@@ -297,7 +320,9 @@ def _read_csv(path: Path, notices: list[str], errors: list[RowError]) -> Iterato
             try:
                 lines.append(raw_line.decode("utf-8-sig"))
             except UnicodeDecodeError as error:
-                errors.append(RowError(line_number, f"not valid UTF-8 or GBK text (byte {error.start + 1} of the line)"))
+                errors.append(
+                    RowError(line_number, f"not valid UTF-8 or GBK text (byte {error.start + 1} of the line)")
+                )
                 lines.append("")
         text = "\n".join(lines)
     dialect = _sniff_dialect(text)

@@ -32,8 +32,9 @@ def import_registry(
 ) -> ImportReport:
     """Validate every row first; write nothing if any row is invalid, unless `skip_invalid`."""
     parsed = parse_registry(path)
-    report = ImportReport(path=path, rows=len(parsed.rows) + len(parsed.errors), errors=parsed.errors,
-                          notices=parsed.notices)
+    report = ImportReport(
+        path=path, rows=len(parsed.rows) + len(parsed.errors), errors=parsed.errors, notices=parsed.notices
+    )
     if parsed.errors and not skip_invalid:
         return report
     with session_factory.begin() as session:
@@ -76,7 +77,9 @@ def _apply(session: Session, parsed: ParsedRegistry, report: ImportReport, actor
         account = existing.get((row.platform, row.handle))
         if account is None:
             new_accounts.append({"platform": row.platform, "handle": row.handle, **fields})
-            audit_rows.append(_audit_row(actor, "account.create", f"{row.platform}/{row.handle}", None, fields))
+            audit_rows.append(
+                _audit_row(actor, "account.create", f"{row.platform}/{row.handle}", None, fields)
+            )
             continue
         before = {k: getattr(account, k) for k in fields if getattr(account, k) != fields[k]}
         if not before:
@@ -90,9 +93,20 @@ def _apply(session: Session, parsed: ParsedRegistry, report: ImportReport, actor
     if new_accounts:
         session.execute(insert(Account), new_accounts)
     report.created = len(new_accounts)
-    audit_rows.append(_audit_row(actor, "registry.import", report.path.name, None, {
-        "created": report.created, "updated": report.updated, "unchanged": report.unchanged,
-        "skipped": len(report.errors)}))
+    audit_rows.append(
+        _audit_row(
+            actor,
+            "registry.import",
+            report.path.name,
+            None,
+            {
+                "created": report.created,
+                "updated": report.updated,
+                "unchanged": report.unchanged,
+                "skipped": len(report.errors),
+            },
+        )
+    )
     session.execute(insert(AuditLog), audit_rows)
 
 
@@ -105,7 +119,8 @@ def _ensure_organizations(session: Session, rows: list[RegistryRow]) -> dict[tup
     known = {(o.name, o.region_code): o for o in session.scalars(select(Organization))}
     missing = [
         {"name": name, "region_code": region, **{f"contact_{k}": v for k, v in contact.items()}}
-        for (name, region), contact in wanted.items() if (name, region) not in known
+        for (name, region), contact in wanted.items()
+        if (name, region) not in known
     ]
     if missing:
         session.execute(insert(Organization), missing)
@@ -121,14 +136,23 @@ def _existing_accounts(session: Session, keys: list[tuple[str, str]]) -> dict[tu
     existing: dict[tuple[str, str], Account] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
-        for account in session.scalars(select(Account).where(tuple_(Account.platform, Account.handle).in_(chunk))):
+        for account in session.scalars(
+            select(Account).where(tuple_(Account.platform, Account.handle).in_(chunk))
+        ):
             existing[(account.platform, account.handle)] = account
     return existing
 
 
-def _audit_row(actor: str, action: str, entity_id: str, before: dict[str, Any] | None,
-               after: dict[str, Any]) -> dict[str, Any]:
+def _audit_row(
+    actor: str, action: str, entity_id: str, before: dict[str, Any] | None, after: dict[str, Any]
+) -> dict[str, Any]:
     entity_type = "registry" if action == "registry.import" else "account"
-    return {"actor": actor, "action": action, "entity_type": entity_type, "entity_id": entity_id,
-            "before": None if before is None else _jsonable(before), "after": _jsonable(after),
-            "created_at": utcnow()}
+    return {
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "before": None if before is None else _jsonable(before),
+        "after": _jsonable(after),
+        "created_at": utcnow(),
+    }

@@ -69,7 +69,9 @@ def ensure_organization(
     return organization
 
 
-def upsert_account(*, session: Session, platform: str, handle: str, fields: dict[str, Any]) -> tuple[Account, bool]:
+def upsert_account(
+    *, session: Session, platform: str, handle: str, fields: dict[str, Any]
+) -> tuple[Account, bool]:
     """Create or update the account (platform, handle); returns it and whether anything changed."""
     account = find_account(session=session, platform=platform, handle=handle)
     if account is None:

@@ -21,8 +21,12 @@ console = Console()
 
 @app.command("import")
 def import_command(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="Registry as .csv (UTF-8 or GBK) or .xlsx."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows even if some are invalid."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="Registry as .csv (UTF-8 or GBK) or .xlsx."
+    ),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="Import the valid rows even if some are invalid."
+    ),
 ) -> None:
     """Create or update accounts from FILE; re-importing the same sheet changes nothing."""
     session_factory = open_store()
@@ -71,8 +75,14 @@ def list_command(
     table = Table("id", "platform", "handle", "name", "organization", "region", "filing", "status")
     for account in accounts[:limit]:
         table.add_row(
-            str(account.id), account.platform, account.handle, account.name, account.organization.name,
-            account.region_code, account.filing_number or "-", account.status,
+            str(account.id),
+            account.platform,
+            account.handle,
+            account.name,
+            account.organization.name,
+            account.region_code,
+            account.filing_number or "-",
+            account.status,
         )
     console.print(table)
     shown = min(len(accounts), limit)

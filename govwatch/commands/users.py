@@ -20,11 +20,19 @@ console = Console()
 def add(
     username: str = typer.Argument(..., help="Login name."),
     role: str = typer.Option(..., "--role", help=f"One of {', '.join(ROLES)}."),
-    region: str = typer.Option(None, "--region", help="Region code a reviewer may see (required for reviewers)."),
-    account: list[int] = typer.Option([], "--account", help="Account id an operator runs (repeat; required for operators)."),
+    region: str = typer.Option(
+        None, "--region", help="Region code a reviewer may see (required for reviewers)."
+    ),
+    account: list[int] = typer.Option(
+        [], "--account", help="Account id an operator runs (repeat; required for operators)."
+    ),
     display_name: str = typer.Option(None, "--display-name", help="Name shown in the web pages."),
     password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True, envvar="GOVWATCH_NEW_USER_PASSWORD",
+        ...,
+        prompt=True,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="GOVWATCH_NEW_USER_PASSWORD",
         help="Asked for when not given; can also come from GOVWATCH_NEW_USER_PASSWORD.",
     ),
 ) -> None:
@@ -33,12 +41,27 @@ def add(
     try:
         with session_factory.begin() as session:
             user = create_user(
-                session=session, username=username, password=password, role=role,
-                region_code=region, account_ids=account, display_name=display_name,
+                session=session,
+                username=username,
+                password=password,
+                role=role,
+                region_code=region,
+                account_ids=account,
+                display_name=display_name,
             )
-            record_audit(session=session, actor="cli", action="user.create", entity_type="user", entity_id=user.id,
-                         after={"username": user.username, "role": role, "region_code": user.region_code,
-                                "account_ids": sorted(account)})
+            record_audit(
+                session=session,
+                actor="cli",
+                action="user.create",
+                entity_type="user",
+                entity_id=user.id,
+                after={
+                    "username": user.username,
+                    "role": role,
+                    "region_code": user.region_code,
+                    "account_ids": sorted(account),
+                },
+            )
     except GovwatchError as error:
         console.print(f"[red]error:[/red] {error.message}")
         raise typer.Exit(2) from None
@@ -52,6 +75,11 @@ def list_command() -> None:
     with session_factory() as session:
         table = Table("username", "role", "region", "accounts", "active")
         for user in list_users(session=session):
-            table.add_row(user.username, user.role, user.region_code or "-",
-                          ",".join(str(a.id) for a in user.accounts) or "-", "yes" if user.is_active else "no")
+            table.add_row(
+                user.username,
+                user.role,
+                user.region_code or "-",
+                ",".join(str(a.id) for a in user.accounts) or "-",
+                "yes" if user.is_active else "no",
+            )
     console.print(table)

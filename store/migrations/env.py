@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
@@ -13,7 +13,7 @@ config = context.config
 engine = config.attributes["engine"]
 
 
-def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import our model module: UTCDateTime is a plain DATETIME column in the database.
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime()"

@@ -13,13 +13,41 @@ from store.accounts import list_accounts
 from store.audit import list_audit
 from store.models import Account, Organization, Region
 
-HEADER = ["账号名称", "平台", "账号ID", "主办单位", "行政区划代码", "地区名称", "备案编号", "备案日期", "采集地址"]
+HEADER = [
+    "账号名称",
+    "平台",
+    "账号ID",
+    "主办单位",
+    "行政区划代码",
+    "地区名称",
+    "备案编号",
+    "备案日期",
+    "采集地址",
+]
 GOOD_ROWS = [
-    ["呼和浩特发布", "微信", "hhht_fabu", "呼和浩特市人民政府新闻办公室", "150100", "呼和浩特市", "蒙网备001",
-     "2025年3月1日", "https://rss.example.gov.cn/wechat/hhht.xml"],
+    [
+        "呼和浩特发布",
+        "微信",
+        "hhht_fabu",
+        "呼和浩特市人民政府新闻办公室",
+        "150100",
+        "呼和浩特市",
+        "蒙网备001",
+        "2025年3月1日",
+        "https://rss.example.gov.cn/wechat/hhht.xml",
+    ],
     ["新城区发布", "微博", "1234567", "新城区委宣传部", "150102", "新城区", "", "2025/4/2", ""],
-    ["内蒙古自治区人民政府", "网站", "www.nmg.gov.cn", "自治区人民政府办公厅", "150000", "内蒙古自治区", "", "",
-     "https://www.nmg.gov.cn/zwyw/"],
+    [
+        "内蒙古自治区人民政府",
+        "网站",
+        "www.nmg.gov.cn",
+        "自治区人民政府办公厅",
+        "150000",
+        "内蒙古自治区",
+        "",
+        "",
+        "https://www.nmg.gov.cn/zwyw/",
+    ],
 ]
 
 
@@ -44,13 +72,19 @@ def test_csv_import_creates_accounts_regions_and_organizations(session_factory, 
         accounts = {a.handle: a for a in list_accounts(session=session)}
         assert accounts["hhht_fabu"].platform == "wechat"
         assert accounts["hhht_fabu"].filing_date == date(2025, 3, 1)
-        assert accounts["hhht_fabu"].source == {"url": "https://rss.example.gov.cn/wechat/hhht.xml", "kind": "feed"}
+        assert accounts["hhht_fabu"].source == {
+            "url": "https://rss.example.gov.cn/wechat/hhht.xml",
+            "kind": "feed",
+        }
         assert accounts["www.nmg.gov.cn"].source["kind"] == "govsite"
         assert accounts["1234567"].source == {}
         region = session.get(Region, "150102")
         assert (region.name, region.parent_code, region.level) == ("新城区", "150100", 3)
         assert session.get(Region, "150100").parent_code == "150000"
-        assert [a.handle for a in list_accounts(session=session, region_code="150100")] == ["hhht_fabu", "1234567"]
+        assert [a.handle for a in list_accounts(session=session, region_code="150100")] == [
+            "hhht_fabu",
+            "1234567",
+        ]
         assert [a.handle for a in list_accounts(session=session, platform="website")] == ["www.nmg.gov.cn"]
 
 
@@ -85,10 +119,16 @@ def test_a_changed_row_updates_the_account_and_is_audited(session_factory, tmp_p
 
 BAD_ROWS = [
     (["坏区划", "抖音", "dy1", "某单位", "15010", "", "", "", ""], "malformed region code '15010'"),
-    (["重复", "公众号", "hhht_fabu", "某单位", "150100", "", "", "", ""], "duplicate account wechat/hhht_fabu: already in row 2"),
+    (
+        ["重复", "公众号", "hhht_fabu", "某单位", "150100", "", "", "", ""],
+        "duplicate account wechat/hhht_fabu: already in row 2",
+    ),
     (["未知平台", "qq", "q1", "某单位", "150100", "", "", "", ""], "unknown platform 'qq'"),
     (["缺单位", "微博", "wb9", "", "150100", "", "", "", ""], "missing 主办单位/organization"),
-    (["坏日期", "微博", "wb8", "某单位", "150100", "", "", "2025-13-45", ""], "filing date '2025-13-45' is not a date"),
+    (
+        ["坏日期", "微博", "wb8", "某单位", "150100", "", "", "2025-13-45", ""],
+        "filing date '2025-13-45' is not a date",
+    ),
     (["坏地址", "网站", "site9", "某单位", "150100", "", "", "", "ftp://x"], "is not an http(s) URL"),
 ]
 
@@ -144,7 +184,12 @@ def test_xlsx_with_a_title_row_english_headers_and_numeric_cells(tmp_path: Path)
     assert parsed.errors == []
     row = parsed.rows[0]
     assert (row.row, row.handle, row.region_code, row.filing_date, row.status) == (
-        4, "1234567", "150102", date(2025, 4, 2), "suspended")
+        4,
+        "1234567",
+        "150102",
+        date(2025, 4, 2),
+        "suspended",
+    )
 
 
 def test_a_file_without_the_required_header_is_refused(tmp_path: Path) -> None:

@@ -28,7 +28,9 @@ def test_production_refuses_the_placeholder_secret(monkeypatch: pytest.MonkeyPat
     assert Settings().env == "production"
 
 
-def test_development_accepts_the_placeholder_and_defaults_to_sqlite(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_development_accepts_the_placeholder_and_defaults_to_sqlite(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.delenv("GOVWATCH_DATABASE_URL", raising=False)
     monkeypatch.setenv("GOVWATCH_DATA_DIR", str(tmp_path))
     settings = Settings()

@@ -24,17 +24,25 @@ def test_migrating_twice_is_harmless(empty_engine: Engine) -> None:
     assert "alembic_version" in tables
 
 
-def test_created_and_migrated_schemas_have_the_same_columns_and_indexes(empty_engine: Engine, engine_factory) -> None:
+def test_created_and_migrated_schemas_have_the_same_columns_and_indexes(
+    empty_engine: Engine, engine_factory
+) -> None:
     upgrade_database(empty_engine)
     created = engine_factory()
     Base.metadata.create_all(created)
     migrated_inspector, created_inspector = inspect(empty_engine), inspect(created)
     for table in Base.metadata.tables:
+
         def describe(inspector, table=table):
             columns = {(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)}
-            indexes = {(i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)}
+            indexes = {
+                (i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in inspector.get_indexes(table)
+            }
             uniques = {(u["name"], tuple(u["column_names"])) for u in inspector.get_unique_constraints(table)}
-            foreign = {(f["name"], tuple(f["constrained_columns"]), f["referred_table"])
-                       for f in inspector.get_foreign_keys(table)}
+            foreign = {
+                (f["name"], tuple(f["constrained_columns"]), f["referred_table"])
+                for f in inspector.get_foreign_keys(table)
+            }
             return columns, indexes, uniques, foreign
+
         assert describe(migrated_inspector) == describe(created_inspector), table

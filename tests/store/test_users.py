@@ -11,15 +11,20 @@ from store.users import authenticate, create_user, get_user_by_name
 def account_id(session_factory) -> int:
     with session_factory.begin() as session:
         organization = ensure_organization(session=session, name="新城区委宣传部", region_code="150102")
-        account, _ = upsert_account(session=session, platform="weibo", handle="1234567", fields={
-            "name": "新城区发布", "organization_id": organization.id, "region_code": "150102"})
+        account, _ = upsert_account(
+            session=session,
+            platform="weibo",
+            handle="1234567",
+            fields={"name": "新城区发布", "organization_id": organization.id, "region_code": "150102"},
+        )
         return account.id
 
 
 def test_passwords_are_argon2_hashed_and_checked(session_factory) -> None:
     with session_factory.begin() as session:
-        user = create_user(session=session, username="rev", password="correct horse", role="reviewer",
-                           region_code="150000")
+        user = create_user(
+            session=session, username="rev", password="correct horse", role="reviewer", region_code="150000"
+        )
         assert user.password_hash.startswith("$argon2id$")
         assert "correct horse" not in user.password_hash
     with session_factory() as session:
@@ -30,7 +35,9 @@ def test_passwords_are_argon2_hashed_and_checked(session_factory) -> None:
 
 def test_operator_scope_is_its_accounts(session_factory, account_id: int) -> None:
     with session_factory.begin() as session:
-        create_user(session=session, username="op", password="12345678", role="operator", account_ids=[account_id])
+        create_user(
+            session=session, username="op", password="12345678", role="operator", account_ids=[account_id]
+        )
     with session_factory() as session:
         assert [a.handle for a in get_user_by_name(session=session, username="op").accounts] == ["1234567"]
 
