@@ -55,8 +55,11 @@ def postgres_available() -> bool:
 
 
 @pytest.fixture
-def postgres_schema_factory(postgres_available: bool) -> Iterator[Callable[[], str]]:
+def postgres_schema_factory(
+    request: pytest.FixtureRequest, postgres_available: bool
+) -> Iterator[Callable[[], str]]:
     """Creates fresh schemas for one test and drops them afterwards, so tests can run in parallel."""
+    request.node.add_marker(pytest.mark.postgres)
     admin = _postgres_engine()
     schemas: list[str] = []
 
@@ -126,12 +129,28 @@ def sqlite_session_factory(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture
-def redis_url() -> str:
+def redis_url(request: pytest.FixtureRequest) -> str:
     import redis
 
+    request.node.add_marker(pytest.mark.redis)
     client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
     try:
         client.ping()
     except Exception as error:
         unavailable(f"Redis is not reachable at {REDIS_URL}: {error.__class__.__name__}")
     return REDIS_URL
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran against each real service, so a CI log shows PostgreSQL was exercised."""
+    counts: dict[str, dict[str, int]] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            keywords = getattr(report, "keywords", {})
+            for service in ("postgres", "redis"):
+                if service in keywords or f"[{service}" in report.nodeid:
+                    counts.setdefault(service, {}).setdefault(outcome, 0)
+                    counts[service][outcome] += 1
+    for service, by_outcome in sorted(counts.items()):
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(by_outcome.items()))
+        terminalreporter.write_line(f"{service} tests: {summary}")
