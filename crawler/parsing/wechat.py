@@ -1,0 +1,276 @@
+"""WeChat article pages (mp.weixin.qq.com/s/...), and the notice pages WeChat answers 200 with."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+from parsel import Selector
+
+from crawler.parsing.base import PageResult, ParsedPost, error_page
+from crawler.parsing.dates import parse_count, parse_datetime
+from crawler.parsing.encoding import decode_body
+from crawler.parsing.text import clean_text, first_line, html_to_text
+
+# Checked in this order on pages without article content (never on an article that quotes them).
+NOTICES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("waf", ("环境异常", "完成验证后即可继续访问", "去验证", "访问过于频繁", "请输入验证码", "安全验证")),
+    ("deleted", ("该内容已被发布者删除", "已被发布者删除", "内容已删除")),
+    ("violation", ("此内容因违规无法查看", "因违规无法查看", "此内容被多人投诉")),
+    ("unavailable", ("该内容暂时无法查看", "内容暂时无法查看", "此帐号已被屏蔽", "此帐号已自主注销", "此帐号已注销",
+                     "该公众号已被封禁", "链接已过期", "内容无法查看", "此帐号处于冻结状态")),
+)  # fmt: skip
+NOTICE_MESSAGES = {
+    "waf": "WeChat answered with a verification page (环境异常/WAF) instead of the article",
+    "deleted": "the article was deleted by its publisher (该内容已被发布者删除)",
+    "violation": "the article was taken down by WeChat for a violation (此内容因违规无法查看)",
+    "unavailable": "the article cannot be viewed (unavailable notice)",
+}
+_JS_STRING = r"""(?:"((?:\\.|[^"\\])*)"|'((?:\\.|[^'\\])*)')"""
+_ARTICLE_LINK = re.compile(r"/s(?:/[\w-]{6,}|\?[^\"'<>\s]*__biz=)")
+
+
+def _js_var(html: str, name: str) -> str | None:
+    """The first non-empty string a script assigns to `name` (`var mid = "" || "2650";`, `mid: '2650'`)."""
+    pattern = re.compile(rf"""(?:\bvar\s+|\bwindow\.|[\s,{{;.]){re.escape(name)}\s*[:=]\s*((?:{_JS_STRING}\s*(?:\|\|\s*)?)+)""")
+    for match in pattern.finditer(html):
+        for double, single in re.findall(_JS_STRING, match.group(1)):
+            value = double or single
+            if value:
+                return _js_unescape(value)
+    return None
+
+
+def _js_unescape(value: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        escape = match.group(0)
+        if escape.startswith(("\\x", "\\u")):
+            return chr(int(escape[2:], 16))
+        return {"\\n": "\n", "\\r": "", "\\t": "\t"}.get(escape, escape[1:])
+
+    return re.sub(r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\.", replace, value)
+
+
+def _unescape_html_entities(text: str) -> str:
+    import html
+
+    return html.unescape(text)
+
+
+def article_ids(html: str, url: str) -> dict[str, str]:
+    """__biz, mid, idx, sn from the page's script variables, else from its msg_link or URL."""
+    ids: dict[str, str] = {}
+    for name, var in (("__biz", "biz"), ("mid", "mid"), ("idx", "idx"), ("sn", "sn")):
+        value = _js_var(html, var) or _js_var(html, "appmsgid" if name == "mid" else f"_{var}")
+        if value:
+            ids[name] = value
+    for source in (_js_var(html, "msg_link"), url):
+        if not source:
+            continue
+        query = parse_qs(urlsplit(_unescape_html_entities(source)).query)
+        for name in ("__biz", "mid", "idx", "sn"):
+            if name not in ids and query.get(name):
+                ids[name] = query[name][0]
+    return ids
+
+
+def article_key(ids: dict[str, str], url: str) -> str:
+    """The stable key: the same article under its short and long URL has the same __biz/mid/idx."""
+    if ids.get("__biz") and ids.get("mid"):
+        return f"{ids['__biz']}/{ids['mid']}/{ids.get('idx', '1')}"
+    path = urlsplit(url).path
+    if path.startswith("/s/"):
+        return "s/" + path[3:].strip("/")
+    return url
+
+
+def classify_notice(text: str) -> str | None:
+    for status, phrases in NOTICES:
+        if any(phrase in text for phrase in phrases):
+            return status
+    return None
+
+
+def parse_wechat_article(
+    url: str, body: bytes, content_type: str | None = None, *, fetched_at: datetime | None = None
+) -> PageResult:
+    html, _, _ = decode_body(body, content_type)
+    selector = Selector(text=html or "<html></html>")
+    ids = article_ids(html, url)
+    key = article_key(ids, url)
+
+    item_show_type = _js_var(html, "item_show_type") or _item_show_type_number(html)
+    text = ""
+    images: list[str] = []
+    content = selector.css("#js_content")
+    if content:
+        images = [urljoin(url, src) for src in content.css("img::attr(data-src)").getall()]
+        text = html_to_text(content[0].root)
+    if not text:
+        # Text share (item_show_type 10): no #js_content, the text is a script string.
+        raw = _js_object_string(html, "text_page_info", "content") or _js_var(html, "text_content")
+        if raw:
+            text = clean_text(_unescape_html_entities(raw))
+    if not text:
+        # Image share (item_show_type 8): the caption is content_noencode, pictures in picture_page_info_list.
+        raw = _js_var(html, "content_noencode")
+        if raw:
+            text = clean_text(_unescape_html_entities(raw))
+        images = images or _picture_list(html)
+    title = clean_text(selector.css("h1#activity-name::text, #activity-name::text").get(default=""))
+    if not title and item_show_type != "10":
+        title = clean_text(selector.css('meta[property="og:title"]::attr(content)').get(default=""))
+        title = title or clean_text(_unescape_html_entities(_js_var(html, "msg_title") or ""))
+    if not title and text:
+        title = first_line(text)
+
+    if not text:
+        visible = clean_text(" ".join(selector.css("body *:not(script):not(style)::text").getall()))
+        status = classify_notice(visible or html)
+        if status is not None:
+            return PageResult(kind="wechat", url=url, status=status, error=f"{NOTICE_MESSAGES[status]} at {url}")
+        if selector.css("#js_content"):
+            return error_page("wechat", url, "the article has an empty body")
+        return error_page("wechat", url, "not a WeChat article page (no #js_content, no share text)")
+
+    account = clean_text(selector.css("#js_name::text").get(default="")) or _nick_name(html)
+    author = clean_text(selector.css('meta[name="author"]::attr(content)').get(default="")) or None
+    if not author:
+        author = clean_text(selector.css("#js_author_name::text").get(default="")) or None
+    published = parse_datetime(_js_var(html, "ct"), now=fetched_at) or parse_datetime(
+        _js_var(html, "createTime") or selector.css("#publish_time::text").get(default=""), now=fetched_at
+    )
+    copyright_stat = _js_var(html, "copyright_stat") or _js_var(html, "_copyright_stat")
+    is_original: bool | None = None
+    if copyright_stat is not None:
+        is_original = copyright_stat in ("1", "11")
+    if selector.css("#copyright_logo"):
+        is_original = True
+    metrics = {
+        "reads": parse_count(_js_var(html, "read_num")),
+        "likes": parse_count(_js_var(html, "old_like_num") or _js_var(html, "like_num")),
+        "shares": parse_count(_js_var(html, "share_num")),
+        "comments": parse_count(_js_var(html, "comment_count")),
+        "wows": parse_count(_js_var(html, "friend_like_num") or _js_var(html, "wow_num")),
+    }
+    post = ParsedPost(
+        key=key,
+        # The fetched URL, not msg_link: a recheck must go where this crawl went (a mirror, a test site).
+        url=url,
+        title=title or None,
+        account=account or None,
+        author=author,
+        published_at=published,
+        text=text,
+        metrics={k: v for k, v in metrics.items() if v is not None},
+        is_original=is_original,
+        images=images,
+    )
+    return PageResult(kind="wechat", url=url, posts=[post])
+
+
+def _item_show_type_number(html: str) -> str | None:
+    match = re.search(r"item_show_type\s*[:=]\s*['\"]?(\d+)['\"]?", html)
+    return match.group(1) if match else None
+
+
+def _js_object_string(html: str, object_name: str, field: str) -> str | None:
+    match = re.search(rf"{re.escape(object_name)}\s*[:=]\s*\{{", html)
+    if not match:
+        return None
+    tail = html[match.end() : match.end() + 200_000]
+    field_match = re.search(rf"\b{re.escape(field)}\s*:\s*{_JS_STRING}", tail)
+    if not field_match:
+        return None
+    return _js_unescape(field_match.group(1) or field_match.group(2) or "")
+
+
+def _picture_list(html: str) -> list[str]:
+    match = re.search(r"picture_page_info_list\s*[:=]\s*\[", html)
+    if not match:
+        return []
+    block = html[match.end() : match.end() + 100_000]
+    end = block.find("];")
+    block = block[: end if end >= 0 else len(block)]
+    urls = []
+    for raw in re.findall(r"\bcdn_url\s*:\s*" + _JS_STRING, block):
+        value = _js_unescape(raw[0] or raw[1])
+        if value and value not in urls:
+            urls.append(value)
+    return urls
+
+
+def _nick_name(html: str) -> str | None:
+    match = re.search(r"""nick_name\s*=\s*\([^)]*?:\s*['"]([^'"]+)['"]\s*\)""", html)
+    if match:
+        return clean_text(match.group(1))
+    value = _js_var(html, "nickname")
+    return clean_text(value) if value else None
+
+
+def parse_wechat_index(
+    url: str, body: bytes, content_type: str | None = None, *, fetched_at: datetime | None = None
+) -> PageResult:
+    """A list of article links: a WeChat-to-RSS bridge's feed, or any HTML page linking to articles."""
+    from crawler.parsing.feed import looks_like_feed, parse_feed
+
+    if looks_like_feed(body):
+        result = parse_feed(url, body, content_type, fetched_at=fetched_at)
+        result.kind = "wechat"
+        result.listing = True
+        for post in result.posts:
+            # The article page decides the key; from a link only a long URL tells __biz/mid/idx.
+            post.detail_url = post.url
+            if post.url:
+                post.key = article_key(article_ids("", post.url), post.url)
+        result.posts = [post for post in result.posts if post.detail_url]
+        return result
+    html, _, _ = decode_body(body, content_type)
+    selector = Selector(text=html or "<html></html>")
+    result = PageResult(kind="wechat", url=url, listing=True)
+    seen: set[str] = set()
+    for anchor in selector.css("a[href]"):
+        href = urljoin(url, anchor.attrib["href"].strip())
+        if not _ARTICLE_LINK.search(href) or href in seen:
+            continue
+        seen.add(href)
+        result.posts.append(
+            ParsedPost(
+                key=article_key(article_ids("", href), href),
+                url=href,
+                title=clean_text(" ".join(anchor.css("::text").getall())) or None,
+                detail_url=href,
+            )
+        )
+    next_href = selector.xpath('//a[contains(normalize-space(.), "下一页")]/@href').get()
+    if next_href and not next_href.startswith("javascript"):
+        result.next = urljoin(url, next_href)
+    if not result.posts and not result.next:
+        return error_page("wechat", url, "no WeChat article links found on the index page")
+    return result
+
+
+ARTICLE_MARKERS = (b'id="js_content"', b"activity-name", b"var ct ", b"var ct=", b"text_page_info",
+                   b"picture_page_info_list", b"js_name", b"weui-msg")  # fmt: skip
+
+
+def looks_like_wechat_index(body: bytes) -> bool:
+    """An HTML page linking to WeChat articles (an account's history page, a bridge's list)."""
+    head = body[:500_000]
+    if b"mp.weixin.qq.com/s" in head or re.search(rb"href=[\"'][^\"']*/s\?[^\"']*__biz=", head):
+        return True
+    return len(re.findall(rb"href=[\"'][^\"']*/s/[\w-]{16,}[\"']", head)) >= 2
+
+
+def is_wechat_article(body: bytes) -> bool:
+    head = body[:300_000]
+    if any(marker in head for marker in ARTICLE_MARKERS):
+        return True
+    text = decode_body(head)[0] if len(head) < 50_000 else ""
+    return any(phrase in text for phrase in WECHAT_ONLY_PHRASES)
+
+
+# Notices only WeChat shows: enough to tell its bare notice pages from a government site's 404 page.
+WECHAT_ONLY_PHRASES = ("该内容已被发布者删除", "此内容因违规无法查看", "此内容被多人投诉", "该内容暂时无法查看",
+                       "此帐号已被屏蔽", "此帐号已自主注销", "该公众号已被封禁", "环境异常", "完成验证后即可继续访问")  # fmt: skip
