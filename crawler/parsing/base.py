@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -10,6 +11,15 @@ CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
 KINDS = ("feed", "wechat", "weibo", "govsite")
 # ok: content was read; the others are pages that answer 200 but carry no content.
 PAGE_STATUSES = ("ok", "deleted", "violation", "unavailable", "waf", "error")
+MAX_KEY_LENGTH = 255
+
+
+def stable_key(value: str) -> str:
+    """A post key that fits the database column: long ids are replaced by their hash."""
+    value = value.strip()
+    if len(value) <= MAX_KEY_LENGTH:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 @dataclass

@@ -11,25 +11,16 @@ from urllib.parse import urljoin
 
 import feedparser
 
-from crawler.parsing.base import PageResult, ParsedPost, error_page
+from crawler.parsing.base import PageResult, ParsedPost, error_page, stable_key
 from crawler.parsing.dates import parse_datetime
 from crawler.parsing.encoding import decode_body
 from crawler.parsing.text import clean_text, html_to_text
 
-MAX_KEY_LENGTH = 255
 _TAG = re.compile(r"<[a-zA-Z/!]")
 _IMG = re.compile(r"""<img[^>]+?(?:data-src|src)\s*=\s*["']([^"']+)""", re.IGNORECASE)
 _CLOSED_ENTRY = re.compile(rb"</(?:[\w-]+:)?(?:item|entry)\s*>", re.IGNORECASE)
 # bozo exceptions that mean "served with an odd header", not "the XML is broken".
 _BENIGN = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
-
-
-def stable_key(value: str) -> str:
-    """A post key that fits the database column: long ids are replaced by their hash."""
-    value = value.strip()
-    if len(value) <= MAX_KEY_LENGTH:
-        return value
-    return "sha256:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
 def looks_like_feed(body: bytes) -> bool:

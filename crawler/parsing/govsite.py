@@ -10,7 +10,7 @@ from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
-from crawler.parsing.base import PageResult, ParsedPost, error_page
+from crawler.parsing.base import PageResult, ParsedPost, error_page, stable_key
 from crawler.parsing.dates import find_date, parse_datetime
 from crawler.parsing.encoding import decode_body
 from crawler.parsing.text import clean_text, html_to_text
@@ -24,6 +24,7 @@ DATE_META = ("PubDate", "pubdate", "publishdate", "PublishDate", "firstpublished
 WITHDRAWN = ("该信息已撤回", "信息已撤回", "该文章已撤回", "已撤稿", "您访问的页面不存在", "页面不存在", "该信息已删除",
              "信息已删除", "文章已删除", "内容已删除", "页面已删除", "找不到页面", "404 Not Found")  # fmt: skip
 _DETAIL_LINK = re.compile(r"\.(s?html?|jhtml|jsp|php|aspx?)(\?|$)|[?&](id|articleid|docid|contentid)=\d", re.I)
+_ATTACHMENT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|ofd|jpe?g|png|gif|mp4)(\?|$)", re.I)
 _PAGINATION_LINK = re.compile(r"(index|list)_\d+\.s?html?$|[?&]page=\d+", re.I)
 _CREATE_PAGE = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
 _DATE_LABEL = re.compile(r"(发布时间|发布日期|发文日期|成文日期|日期|时间)\s*[:：]\s*")
@@ -35,7 +36,7 @@ MIN_BODY_CHARS = 20
 def govsite_key(url: str) -> str:
     """Path and query: the stable key of an article within its site (the host is the account's)."""
     parts = urlsplit(url)
-    return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return stable_key((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
 
 
 def _decode(body: bytes, content_type: str | None, options: Mapping[str, Any]) -> str:
@@ -139,6 +140,8 @@ def _list(
         if not href or href.startswith(("javascript:", "#", "mailto:")):
             continue
         link = urljoin(url, href).split("#", 1)[0]
+        if _ATTACHMENT.search(link):
+            continue  # attachments of a notice are not articles
         title = clean_text(anchor.attrib.get("title", "") or " ".join(anchor.css("::text").getall()))
         if pattern is not None:
             if not pattern.search(link):

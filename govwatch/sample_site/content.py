@@ -146,6 +146,7 @@ def build_accounts() -> list[SampleAccount]:
                 SamplePost(31, "", "【回民区】辖区各社区开展反诈宣传进万家活动，发放宣传册3000余份。", 2, likes=12),
                 SamplePost(32, "", "【便民】回民区不动产登记中心周末“不打烊”，办事群众可在线预约。", 9, likes=40),
                 SamplePost(33, "", "回民区召开安全生产工作会议，部署春节前后安全生产重点工作。", 31, likes=5),
+                SamplePost(34, "", "【回民区】光明路街道开展老年人智能手机使用培训，帮助老年人跨越“数字鸿沟”。", 56, likes=9),
             ],
         ),
         SampleAccount(
@@ -213,6 +214,7 @@ def build_accounts() -> list[SampleAccount]:
                            10, "市教育局"),
                 SamplePost(72, "2026年中考报名工作通知", "<p>2026年中考报名将于3月1日开始，考生可通过网上平台报名。</p>", 34, "市教育局"),
                 SamplePost(73, "全市中小学开展冰雪运动进校园活动", "<p>全市120所中小学开设冰雪运动课程。</p>", 58, "市教育局"),
+                SamplePost(74, "市教育局开展校园食品安全专项检查", "<p>检查覆盖全市中小学、幼儿园食堂560所。</p>", 80, "市教育局"),
             ],
         ),
         SampleAccount(
@@ -222,6 +224,8 @@ def build_accounts() -> list[SampleAccount]:
             posts=[
                 SamplePost(81, "大召寺前的冬日清晨", "大召寺前的冬日清晨，鸽子在广场上觅食。#青城冬日", 4, "玉泉融媒"),
                 SamplePost(82, "非遗传承人现场制作烧麦", "玉泉区非遗传承人现场展示烧麦制作技艺，吸引众多游客。", 29, "玉泉融媒"),
+                SamplePost(83, "玉泉区冬季长跑活动开跑", "玉泉区机关干部职工冬季长跑活动开跑，300余人参加。", 53, "玉泉融媒"),
+                SamplePost(84, "塞上老街迎来客流高峰", "周末塞上老街迎来客流高峰，特色小吃摊位前排起长队。", 75, "玉泉融媒"),
             ],
         ),
     ]
@@ -299,3 +303,25 @@ class SampleState:
                     for account in self.accounts
                 ],
             }
+
+
+def registry_rows(site: str = "{site}") -> list[dict[str, Any]]:
+    """The sample accounts as registry rows (the columns of govwatch/sample/registry.csv)."""
+    rows = []
+    for number, account in enumerate(build_accounts(), start=1):
+        rows.append(
+            {
+                "name": account.name,
+                "platform": account.platform,
+                "handle": account.handle,
+                "organization": account.organization,
+                "region_code": account.region_code,
+                "region_name": account.region_name,
+                "filing_number": f"蒙网信备2026{number:04d}号",
+                "filing_date": f"2026-01-{number + 4:02d}",
+                "source_kind": account.kind,
+                "source_url": f"{site}{account.path}",
+                "source_options": dict(account.options),
+            }
+        )
+    return rows

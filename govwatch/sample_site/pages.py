@@ -269,7 +269,10 @@ def weibo_container(
 ) -> bytes:
     """One page of the timeline: newest first, from `since_id` on, a mix of card types 9 and 11."""
     if since_id:
-        entries = [(p, t) for p, t in entries if int(weibo_id(p)) <= int(since_id)]
+        # Newest first: the page starts at the post since_id names (real ids grow with time; these
+        # sample ids do not, so find the post by position).
+        positions = [i for i, (p, _) in enumerate(entries) if weibo_id(p) == since_id]
+        entries = entries[positions[0] :] if positions else []
     page, rest = entries[:page_size], entries[page_size:]
     cards: list[dict[str, Any]] = []
     if not since_id:

@@ -1,0 +1,202 @@
+"""`python -m crawler.worker`: one crawl process, standalone or one of several sharing a Redis round.
+
+It selects the accounts, opens a crawl run for each, builds their plans, runs the four spiders in
+one Twisted reactor, and writes progress events as JSON lines on stdout (read by `crawler.run`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import socket
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings as ScrapySettings
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.ledger import RedisRunLedger, RunLedger, RunOutcome, dump_event
+from crawler.plan import build_plans
+from crawler.spiders import SPIDERS
+from govwatch.context import configure_logging, open_store
+from govwatch.settings import Settings, get_settings
+from store.accounts import list_accounts
+from store.crawl_runs import mark_runs_interrupted, start_run
+from store.models import CrawlRun
+
+log = logging.getLogger(__name__)
+
+ABANDONED_AFTER = timedelta(hours=6)  # a run 'running' this long on another machine is taken for dead
+DEFAULT_REDIS_PREFIX = "govwatch:crawl"
+
+
+def this_host() -> str:
+    return f"{socket.gethostname()} pid={os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_abandoned(run: CrawlRun) -> bool:
+    """A 'running' run whose process is gone (same machine), or that is too old (another machine)."""
+    hostname, _, pid_text = (run.host or "").partition(" pid=")
+    if hostname == socket.gethostname() and pid_text.isdigit():
+        pid = int(pid_text)
+        return pid == os.getpid() or not _pid_alive(pid)
+    return run.started_at < datetime.now(UTC) - ABANDONED_AFTER
+
+
+def open_runs(
+    session_factory: sessionmaker[Session], account_ids: Sequence[int], host: str, *, keep_run_ids: set[int] = frozenset()  # type: ignore[assignment]
+) -> dict[int, int]:
+    """Closes runs a dead process left 'running', then opens one run per account."""
+    with session_factory.begin() as session:
+        mark_runs_interrupted(
+            session=session, account_ids=account_ids, is_abandoned=is_abandoned, exclude_run_ids=list(keep_run_ids)
+        )
+        return {account_id: start_run(session=session, account_id=account_id, host=host).id for account_id in account_ids}
+
+
+class EventWriter:
+    """JSON lines on a stream, one per event, flushed at once (the parent shows progress from them)."""
+
+    def __init__(self, stream: Any = None) -> None:
+        self.stream = stream if stream is not None else sys.stdout
+        self.lock = threading.Lock()
+
+    def __call__(self, event: Mapping[str, Any]) -> None:
+        with self.lock:
+            self.stream.write(dump_event(event) + "\n")
+            self.stream.flush()
+
+
+def scrapy_settings(settings: Settings, overrides: Mapping[str, Any] | None = None) -> ScrapySettings:
+    result = ScrapySettings()
+    result.setmodule("crawler.settings", priority="project")
+    result.set("GOVWATCH_DATABASE_URL", settings.resolved_database_url, priority="project")
+    for name, value in (overrides or {}).items():
+        result.set(name, value, priority="cmdline")
+    return result
+
+
+def crawl_in_process(
+    settings: Settings,
+    *,
+    account_ids: Sequence[int] | None = None,
+    region_code: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    emit: Callable[[dict[str, Any]], None] | None = None,
+) -> list[RunOutcome]:
+    """Crawls the accounts in this process. Twisted's reactor cannot restart: call it once per process."""
+    emit = emit or (lambda event: None)
+    overrides = dict(overrides or {})
+    session_factory = open_store(settings)
+    with session_factory() as session:
+        if account_ids is not None:
+            # Named accounts are crawled whatever their status; a region or --all takes active ones.
+            accounts = list_accounts(session=session, account_ids=account_ids)
+        else:
+            accounts = list_accounts(session=session, region_code=region_code, status="active")
+    ids = [account.id for account in accounts]
+    emit({"event": "accounts", "account_ids": ids, "names": {a.id: a.name for a in accounts}})
+    if not ids:
+        return []
+    host = this_host()
+    crawl_round = None
+    if settings.redis_url:
+        import redis
+
+        from crawler.distributed import join_round
+
+        client = redis.Redis.from_url(settings.redis_url)
+        prefix = str(overrides.pop("GOVWATCH_REDIS_PREFIX", DEFAULT_REDIS_PREFIX))
+        crawl_round = join_round(client, prefix, ids)
+        run_ids = crawl_round.shared_runs(
+            ids, lambda missing, keep: open_runs(session_factory, missing, host, keep_run_ids=keep)
+        )
+        ledger: RunLedger = RedisRunLedger(run_ids, client, crawl_round.key, emit)
+        emit({"event": "round", "round": crawl_round.round_id, "worker": crawl_round.worker_id})
+    else:
+        overrides.pop("GOVWATCH_REDIS_PREFIX", None)
+        run_ids = open_runs(session_factory, ids, host)
+        ledger = RunLedger(run_ids, emit)
+    emit({"event": "runs", "runs": {str(k): v for k, v in run_ids.items()}})
+
+    plans, invalid = build_plans(session_factory, accounts, run_ids)
+    outcomes: list[RunOutcome] = []
+    for account_id, message in invalid.items():
+        ledger.error(account_id, message)
+    if invalid:
+        outcomes.extend(ledger.finish(session_factory, list(invalid), "finished"))
+
+    config = scrapy_settings(settings, overrides)
+    if crawl_round is not None:
+        assert settings.redis_url is not None
+        for name, value in crawl_round.scrapy_settings(settings.redis_url).items():
+            config.set(name, value, priority="cmdline")
+    collected: list[RunOutcome] = []
+
+    def record(event: dict[str, Any]) -> None:
+        if event.get("event") == "run":
+            collected.append(RunOutcome(event["account_id"], event["run_id"], event["status"], event["counts"],
+                                        event["error"]))  # fmt: skip
+        emit(event)
+
+    ledger.emit = record
+    try:
+        if plans:
+            process = CrawlerProcess(config, install_root_handler=False)
+            for kind, spider_cls in SPIDERS.items():
+                kind_plans = [plan for plan in plans if plan.kind == kind]
+                if kind_plans:
+                    process.crawl(spider_cls, plans=kind_plans, ledger=ledger, emit=emit, round=crawl_round)
+            process.start()
+    finally:
+        if crawl_round is not None:
+            crawl_round.leave()
+    return outcomes + collected
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m crawler.worker", description=__doc__)
+    scope = parser.add_mutually_exclusive_group(required=True)
+    scope.add_argument("--accounts", help="comma-separated account ids")
+    scope.add_argument("--region", help="a region code: its active accounts and those of its sub-regions")
+    scope.add_argument("--all", action="store_true", help="every active account")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=JSON",
+                        help="a Scrapy setting for this crawl, e.g. DOWNLOAD_DELAY=0")  # fmt: skip
+    args = parser.parse_args(argv)
+    overrides: dict[str, Any] = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        try:
+            overrides[name] = json.loads(value)
+        except json.JSONDecodeError:
+            overrides[name] = value
+    settings = get_settings()
+    configure_logging(settings)
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
+    account_ids = [int(a) for a in args.accounts.split(",") if a.strip()] if args.accounts else None
+    emit = EventWriter()
+    outcomes = crawl_in_process(
+        settings, account_ids=account_ids, region_code=args.region, overrides=overrides, emit=emit
+    )
+    emit({"event": "done", "runs": [outcome.to_json() for outcome in outcomes]})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
