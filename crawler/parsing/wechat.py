@@ -202,7 +202,8 @@ def _picture_list(html: str) -> list[str]:
 
 
 def _nick_name(html: str) -> str | None:
-    match = re.search(r"""nick_name\s*=\s*\([^)]*?:\s*['"]([^'"]+)['"]\s*\)""", html)
+    # d.nick_name = (xml ? getXmlValue('nick_name.DATA') : '名称').html(false);
+    match = re.search(r"""nick_name\s*=\s*\(\s*xml\s*\?.{0,80}?:\s*['"]([^'"]+)['"]\s*\)""", html)
     if match:
         return clean_text(match.group(1))
     value = _js_var(html, "nickname")
