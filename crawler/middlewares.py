@@ -46,6 +46,28 @@ def pause_slot(crawler: Crawler, request: Request, seconds: float) -> None:
         log.debug("could not pause the download slot of %s", request.url, exc_info=True)
 
 
+def drop_queued(crawler: Crawler, host: str, message: str) -> int:
+    """Fails the requests to `host` already waiting in the downloader (they passed the middlewares
+    before the site blocked us). Private Scrapy structures again; on a mismatch they just go out."""
+    if crawler.engine is None:
+        return 0
+    dropped = 0
+    try:
+        for slot in crawler.engine.downloader.slots.values():
+            keep = []
+            for request, deferred in list(slot.queue):
+                if (urlsplit(request.url).hostname or "") == host:
+                    deferred.errback(HostBlocked(message))
+                    dropped += 1
+                else:
+                    keep.append((request, deferred))
+            slot.queue.clear()
+            slot.queue.extend(keep)
+    except (AttributeError, TypeError, ValueError):
+        log.debug("could not drop queued requests to %s", host, exc_info=True)
+    return dropped
+
+
 class BackoffRetryMiddleware(RetryMiddleware):
     """Scrapy's retries of 5xx and timeouts, with the site paused 2 s, 4 s, 8 s ... before each retry."""
 

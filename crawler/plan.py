@@ -18,7 +18,7 @@ from store.posts import KnownPost, list_known_posts
 
 DEFAULT_MAX_PAGES = 5
 DEFAULT_RECHECK_DAYS = 7.0
-KNOWN_DAYS = 90  # how far back the plan remembers stored posts (older ones do not steer paging)
+KNOWN_DAYS = 90  # how far back the plan remembers stored posts
 KNOWN_LIMIT = 2000
 LIVE = ("live", "edited")
 
@@ -71,13 +71,12 @@ class AccountPlan:
         known = self.known[known_key]
         return self.in_recheck_window(known.published_at or published_at)
 
-    def wants_more(self, key: str | None, url: str | None, published_at: datetime | None) -> bool:
-        """Whether a listed entry is a reason to read the next listing page."""
+    def is_known_and_settled(self, key: str | None, url: str | None, published_at: datetime | None) -> bool:
+        """A listed entry already stored and older than the recheck window: where paging can stop."""
         known_key = key if key in self.known else self.key_for_url(url)
         if known_key is None:
-            return published_at is None or published_at >= self.known_since
-        known = self.known[known_key]
-        return self.in_recheck_window(known.published_at or published_at)
+            return False
+        return not self.in_recheck_window(self.known[known_key].published_at or published_at)
 
     def recheck_targets(self) -> list[tuple[str, KnownPost]]:
         """Stored live posts in the recheck window: their pages are fetched even if no longer listed."""

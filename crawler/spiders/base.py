@@ -18,7 +18,7 @@ from twisted.python.failure import Failure
 
 from crawler.items import ErrorItem, GoneItem, PostItem
 from crawler.ledger import RunLedger, RunOutcome
-from crawler.middlewares import HostBlocked
+from crawler.middlewares import HostBlocked, drop_queued
 from crawler.parsing.base import PageResult, ParsedPost
 from crawler.plan import AccountPlan
 
@@ -153,6 +153,7 @@ class AccountSpider(scrapy.Spider):
         if host not in self.blocked_hosts:
             log.warning("%s blocks this crawl: %s. Backing off from %s until the next run.", host, message, host)
             self.blocked_hosts[host] = f"skipped: {host} blocked this crawl earlier ({message})"
+            drop_queued(self.crawler, host, self.blocked_hosts[host])
         return self.error_item(plan, url, message, blocked=True)
 
     def block_account(self, plan: AccountPlan, url: str, message: str) -> ErrorItem:
@@ -225,14 +226,13 @@ def describe_failure(failure: Failure, request: Request, settings: Any) -> str:
     tried = f" (after {retries} retries)" if retries else ""
     error = failure.value
     if failure.check(DownloadTimeoutError, TwistedTimeoutError):
-        timeout = request.meta.get("download_timeout") or settings.getint("DOWNLOAD_TIMEOUT")
-        return f"no answer within {timeout} s{tried} at {url}"
-    if failure.check(DownloadCancelledError, CancelledError) and (
-        "max size" in str(error) or "larger than" in str(error) or request.meta.get("download_maxsize") is not None
-        or failure.check(CancelledError)
-    ):  # fmt: skip
+        timeout = float(request.meta.get("download_timeout") or settings.getfloat("DOWNLOAD_TIMEOUT"))
+        return f"no answer within {timeout:g} s{tried} at {url}"
+    if failure.check(DownloadCancelledError, CancelledError):
+        # Scrapy cancels a download when the body passes DOWNLOAD_MAXSIZE (announced or while
+        # streaming); a crawl being stopped also cancels, but then the run says it was stopped.
         limit = request.meta.get("download_maxsize") or settings.getint("DOWNLOAD_MAXSIZE")
-        return f"response larger than the {limit}-byte limit: not stored at {url}"
+        return f"response larger than the {limit}-byte limit (download cancelled): not stored at {url}"
     name = error.__class__.__name__ if error is not None else "error"
     return f"download failed{tried}: {name}: {error} at {url}"
 
@@ -256,8 +256,10 @@ class ListingMixin:
             oldest = min(dates).isoformat()
             state["oldest"] = min(filter(None, [state["oldest"], oldest]), key=datetime.fromisoformat)
         state["clean"] = state["clean"] and result.status == "ok" and not result.incomplete
-        wanted = not plan.incremental or any(
-            plan.wants_more(post.key, post.detail_url or post.url, post.published_at) for post in result.posts
+        # Incremental: once a page shows a post stored earlier and past its recheck window, the
+        # rest of the listing is known ground.
+        wanted = not plan.incremental or not any(
+            plan.is_known_and_settled(post.key, post.detail_url or post.url, post.published_at) for post in result.posts
         )
         if result.next and result.posts and page < plan.max_pages and wanted:
             yield self.make_request(  # type: ignore[attr-defined]
