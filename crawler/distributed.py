@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
 if TYPE_CHECKING:
@@ -60,7 +61,7 @@ class Round:
 
     def scrapy_settings(self, redis_url: str) -> dict[str, Any]:
         return {
-            "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+            "SCHEDULER": "crawler.distributed.RoundScheduler",
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
             "SCHEDULER_QUEUE_KEY": f"{self.key}:%(spider)s:requests",
@@ -152,6 +153,54 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+class RoundScheduler(RedisScheduler):
+    """scrapy-redis' scheduler that leaves work on Redis for the other processes of the round.
+
+    Scrapy's engine pulls requests until CONCURRENT_REQUESTS are in its downloader, most of them
+    waiting in a per-site slot; with one busy site a single process would take the whole queue.
+    This scheduler hands out a request only while fewer than GOVWATCH_REDIS_PREFETCH requests wait
+    in this process's download slots.
+    """
+
+    crawler: Crawler
+    prefetch: int = 2
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RoundScheduler:
+        instance = cls.from_settings(crawler.settings)
+        instance.stats = crawler.stats
+        instance.crawler = crawler
+        instance.prefetch = crawler.settings.getint("GOVWATCH_REDIS_PREFETCH", 2)
+        return instance  # type: ignore[no-any-return]
+
+    def _waiting(self) -> int:
+        engine = self.crawler.engine
+        if engine is None:
+            return 0
+        downloader = engine.downloader
+        # Requests in the downloader not being transferred: queued in a slot, or held by a
+        # middleware (the first requests to a site wait there for its robots.txt).
+        return len(downloader.active) - sum(len(slot.transferring) for slot in downloader.slots.values())
+
+    def enqueue_request(self, request: Any) -> bool:
+        # As scrapy-redis 0.9.1 does, without the `spider` argument Scrapy >= 2.15 deprecates in stats.
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        self.queue.push(request)
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return True
+
+    def next_request(self) -> Any:
+        if self._waiting() >= self.prefetch:
+            return None
+        request = self.queue.pop(self.idle_before_close)
+        if request is not None and self.stats:
+            self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+
 class RoundCoordinator:
     """Keeps a spider open while the round has work anywhere, and polls the shared queue often.
 
@@ -181,6 +230,7 @@ class RoundCoordinator:
         self.report("busy")
         self.loop = task.LoopingCall(self.beat)
         self.loop.start(HEARTBEAT, now=False)
+
 
     def spider_closed(self, spider: Any) -> None:
         if self.loop is not None and self.loop.running:

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 2_000_000
 MAX_FUTURE = timedelta(days=1)
 _engines: dict[str, Engine] = {}
+# Responses this process received (all spiders): each process of a distributed round reports its share.
+fetched_pages = 0
 
 
 def shared_engine(url: str) -> Engine:
@@ -109,6 +111,8 @@ class StoragePipeline:
         self.session_factory = make_session_factory(shared_engine(self.database_url))
 
     def response_received(self, response: Response, request: Any, spider: Any = None) -> None:
+        global fetched_pages
+        fetched_pages += 1
         account_id = request.meta.get("account_id")
         if account_id is not None:
             self.ledger.add(account_id, {"pages": 1})

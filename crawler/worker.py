@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.ledger import RedisRunLedger, RunLedger, RunOutcome, dump_event
 from crawler.plan import build_plans
 from crawler.spiders import SPIDERS
-from govwatch.context import configure_logging, open_store
+from govwatch.context import open_store
 from govwatch.settings import Settings, get_settings
 from store.accounts import list_accounts
 from store.crawl_runs import mark_runs_interrupted, start_run
@@ -158,7 +158,7 @@ def crawl_in_process(
     ledger.emit = record
     try:
         if plans:
-            process = CrawlerProcess(config, install_root_handler=False)
+            process = CrawlerProcess(config)  # logs to stderr at LOG_LEVEL (WARNING unless overridden)
             for kind, spider_cls in SPIDERS.items():
                 kind_plans = [plan for plan in plans if plan.kind == kind]
                 if kind_plans:
@@ -187,14 +187,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         except json.JSONDecodeError:
             overrides[name] = value
     settings = get_settings()
-    configure_logging(settings)
-    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
     account_ids = [int(a) for a in args.accounts.split(",") if a.strip()] if args.accounts else None
     emit = EventWriter()
     outcomes = crawl_in_process(
         settings, account_ids=account_ids, region_code=args.region, overrides=overrides, emit=emit
     )
-    emit({"event": "done", "runs": [outcome.to_json() for outcome in outcomes]})
+    from crawler import pipelines
+
+    emit({"event": "done", "pages": pipelines.fetched_pages, "runs": [outcome.to_json() for outcome in outcomes]})
     return 0
 
 
