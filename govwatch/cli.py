@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from govwatch.commands import accounts, db, users
+from govwatch.commands import accounts, crawl, db, users
 
 app = typer.Typer(
     help="govwatch: compliance monitoring of government public accounts.",
@@ -14,6 +14,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(users.app, name="users")
+app.add_typer(crawl.app, name="crawl")
 
 
 def main() -> None:
