@@ -72,13 +72,14 @@ def inspect_url(
     options: Mapping[str, Any] | None = None,
     cookie: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = crawler_settings.DOWNLOAD_MAXSIZE,
 ) -> PageResult:
     """What the adapter of `kind` reads from `url` ("auto" detects the kind from the URL or content)."""
     if kind != "auto" and kind not in KINDS:
         return error_page(kind, url, f"unknown kind {kind!r} (expected auto, {', '.join(KINDS)})")
     headers = {"Cookie": cookie} if cookie else {}
     try:
-        fetched = fetch(url, timeout=timeout, headers=headers)
+        fetched = fetch(url, timeout=timeout, headers=headers, max_bytes=max_bytes)
     except FetchError as error:
         result = PageResult(kind=kind if kind != "auto" else "unknown", url=url, status="error", error=str(error))
         return result

@@ -87,6 +87,19 @@ def scrapy_settings(settings: Settings, overrides: Mapping[str, Any] | None = No
     result = ScrapySettings()
     result.setmodule("crawler.settings", priority="project")
     result.set("GOVWATCH_DATABASE_URL", settings.resolved_database_url, priority="project")
+    # The operator's politeness settings (GOVWATCH_CRAWL_*); `--set` overrides still win.
+    politeness = {
+        "DOWNLOAD_DELAY": settings.crawl_delay,
+        "AUTOTHROTTLE_START_DELAY": settings.crawl_delay,
+        "AUTOTHROTTLE_ENABLED": settings.crawl_delay > 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.crawl_concurrency_per_site,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(settings.crawl_concurrency_per_site),
+        "DOWNLOAD_TIMEOUT": settings.crawl_timeout,
+        "DOWNLOAD_MAXSIZE": settings.crawl_max_bytes,
+        "DOWNLOAD_WARNSIZE": min(settings.crawl_max_bytes, 4 * 1024 * 1024),
+    }
+    for name, value in politeness.items():
+        result.set(name, value, priority="project")
     for name, value in (overrides or {}).items():
         result.set(name, value, priority="cmdline")
     return result

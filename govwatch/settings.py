@@ -28,6 +28,14 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="When set, crawl processes share their queue and dupefilter on this Redis."
     )
+    crawl_delay: float = Field(
+        1.0, ge=0, description="Seconds between two requests to one site (AutoThrottle adapts from there)."
+    )
+    crawl_concurrency_per_site: int = Field(1, ge=1, description="Requests in flight at once to one site.")
+    crawl_timeout: float = Field(30.0, gt=0, description="Seconds a crawl waits for a page before retrying.")
+    crawl_max_bytes: int = Field(
+        10 * 1024 * 1024, gt=0, description="A larger page is not stored; the crawl run records it as an error."
+    )
     model_dir: Path | None = Field(None, description="Trained model versions; default `<data_dir>/models`.")
     report_dir: Path | None = Field(None, description="Rendered reports; default `<data_dir>/reports`.")
     log_level: str = Field("INFO", description="Python logging level name.")

@@ -40,7 +40,9 @@ def inspect(
             raise typer.BadParameter(f"not JSON: {error.msg}", param_hint="--options") from None
         if not isinstance(parsed_options, dict):
             raise typer.BadParameter("must be a JSON object", param_hint="--options")
-    result = inspect_url(url, kind=kind, options=parsed_options, cookie=cookie, timeout=timeout).to_json()
+    max_bytes = get_settings().crawl_max_bytes
+    result = inspect_url(url, kind=kind, options=parsed_options, cookie=cookie, timeout=timeout,
+                         max_bytes=max_bytes).to_json()  # fmt: skip
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return

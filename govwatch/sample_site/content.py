@@ -178,7 +178,7 @@ def build_accounts() -> list[SampleAccount]:
         SampleAccount(
             slug="yuquan-gov", name="玉泉区人民政府", platform="website", kind="govsite", handle="www.yuquan.gov.cn",
             organization="玉泉区人民政府办公室", region_code="150104", region_name="玉泉区",
-            path="/gov/yuquan/list?page=1", options={"list_selector": ".news-list li", "next_page": "?page={n}"},
+            path="/gov/yuquan/list?page=1", options={"list_selector": ".news-list li", "next_page": "page_param"},
             posts=[
                 SamplePost(51, "玉泉区召开2026年经济工作会议", "会议总结2025年经济工作，安排部署2026年重点任务。\n"
                                                      "会议强调，要坚持稳中求进工作总基调。", 6, "玉泉区政府办"),
