@@ -1,0 +1,394 @@
+"""Model features: a canonical form of the normalised text, words (jieba via rjieba) and characters.
+
+The canonical form removes what identifies a data *source* rather than what a post says, so the
+model cannot learn shortcuts (see ../shared/data/README.md): digits and the `x` masks of the SMS
+sets become one `0` per run, URLs become one token, whitespace, symbols and emoji go, and letters
+are lower-cased. Punctuation stays: a post's `！！！` is style, not source.
+
+Features are hashed (no vocabulary to store): word unigrams and character 1–4-grams, each
+sub-linear TF × IDF and L2-normalised per block. Hashing is vectorised over a whole batch with a
+polynomial hash over code points, so the Python cost per post is the tokenizer call and a join.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import rjieba
+import scipy.sparse as sp
+
+from classifier.normalize import codepoints, from_codepoints
+
+__all__ = [
+    "FEATURE_FORMAT",
+    "HashingFeaturizer",
+    "canonicalize",
+    "canonicalize_many",
+    "reference_tokenize",
+    "tokenize",
+]
+
+# Bump when anything below changes what a text turns into; a saved model records it and `load`
+# refuses a model whose features were computed differently.
+FEATURE_FORMAT = 1
+
+_URL = re.compile(r"(?:https?://|www\.)[\w./?=&%#:~+\-@]*|http(?:s?x{2,})", re.IGNORECASE)
+_URL_TOKEN = "httpurl"
+_ZERO = 48
+_NINE = 57
+_X = ord("x")
+
+
+class _CharTables:
+    """Per-code-point lookup tables for canonical text, built on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ready = False
+        self.keep = np.zeros(0, dtype=bool)
+        self.digit = np.zeros(0, dtype=bool)
+        self.joiner = np.zeros(0, dtype=bool)
+        self.latin = np.zeros(0, dtype=bool)
+
+    def get(self) -> _CharTables:
+        if self._ready:
+            return self
+        with self._lock:
+            if not self._ready:
+                size = 0x110000
+                keep = np.zeros(size, dtype=bool)
+                # Letters, numbers and punctuation stay; symbols, emoji, spaces and controls go.
+                for cp in range(0x30000):
+                    if unicodedata.category(chr(cp))[0] in "LNP":
+                        keep[cp] = True
+                keep[0x30000:0x40000] = True  # CJK extensions G and later: ideographs
+                keep[ord("_")] = False
+                digit = np.zeros(size, dtype=bool)
+                digit[_ZERO : _NINE + 1] = True
+                joiner = np.zeros(size, dtype=bool)
+                joiner[[ord(c) for c in ".,:/-"]] = True
+                latin = np.zeros(size, dtype=bool)
+                latin[ord("a") : ord("z") + 1] = True
+                self.keep, self.digit, self.joiner, self.latin = keep, digit, joiner, latin
+                self._ready = True
+        return self
+
+
+_TABLES = _CharTables()
+
+
+def canonicalize(normalized_text: str) -> str:
+    """The form of already-normalised text that features are computed from."""
+    return canonicalize_many([normalized_text])[0]
+
+
+def canonicalize_many(normalized_texts: Sequence[str]) -> list[str]:
+    """`canonicalize` for a batch at once: numpy's per-call overhead is paid once per batch."""
+    if not normalized_texts:
+        return []
+    # NUL never occurs in normalised text worth keeping, so it can separate documents; any NUL
+    # inside a text is dropped first so the split below stays aligned.
+    text = "\0".join(t.replace("\0", "") for t in normalized_texts).lower()
+    if "http" in text or "www." in text:
+        text = _URL.sub(_URL_TOKEN, text)
+    cps = codepoints(text)
+    tables = _TABLES.get()
+    keep = tables.keep[cps]
+    keep |= cps == 0
+    digit = tables.digit[cps]
+    if "x" in text:
+        digit |= _x_masks(cps, digit, tables.latin[cps])
+    if digit.any():
+        # A number becomes one "0": exact values and their lengths identify sources (masked SMS
+        # numbers, dated news) more than they say what a post is about. Separators between
+        # digits (32.4, 10:30, 2024-05-01) belong to the number, as the masked texts have none.
+        before = np.zeros_like(digit)
+        before[1:] = digit[:-1]
+        after = np.zeros_like(digit)
+        after[:-1] = digit[1:]
+        digit |= tables.joiner[cps] & before & after
+        follows_digit = np.zeros_like(digit)
+        follows_digit[1:] = digit[:-1]
+        keep &= ~(digit & follows_digit)
+        cps = np.where(digit, _ZERO, cps)
+    return from_codepoints(cps[keep]).split("\0")
+
+
+def _x_masks(cps: np.ndarray, digit: np.ndarray, latin: np.ndarray) -> np.ndarray:
+    """Runs of digits and `x` that contain an `x` and touch no other Latin letter: SMS masks."""
+    is_x = cps == _X
+    run = digit | is_x
+    n = len(cps)
+    starts = np.flatnonzero(run & ~np.concatenate(([False], run[:-1])))
+    stops = np.flatnonzero(run & ~np.concatenate((run[1:], [False]))) + 1
+    has_x = np.add.reduceat(is_x, starts) > 0 if len(starts) else np.zeros(0, dtype=bool)
+    other = latin & ~is_x
+    left_ok = (starts == 0) | ~other[np.maximum(starts - 1, 0)]
+    right_ok = (stops == n) | ~other[np.minimum(stops, n - 1)]
+    chosen = has_x & left_ok & right_ok
+    mask = np.zeros(n, dtype=bool)
+    if chosen.any():
+        marks = np.zeros(n + 1, dtype=np.int64)
+        np.add.at(marks, starts[chosen], 1)
+        np.add.at(marks, stops[chosen], -1)
+        mask = np.cumsum(marks[:n]) > 0
+    return mask & is_x
+
+
+def tokenize(canonical_text: str) -> list[str]:
+    """Words of canonical text (module-level so that estimators holding it can be pickled)."""
+    return rjieba.cut(canonical_text)
+
+
+def reference_tokenize(canonical_text: str) -> list[str]:
+    """The same cut through the reference jieba (slow; for checks and the naive benchmark)."""
+    import jieba
+
+    return jieba.lcut(canonical_text)
+
+
+_BASE = np.uint64(0x100000001B3)  # FNV prime: odd, so invertible modulo 2**64
+_BASE_INV = np.uint64(pow(0x100000001B3, -1, 1 << 64))
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads polynomial hashes evenly over the buckets (in place)."""
+    h ^= h >> np.uint64(30)
+    h *= np.uint64(0xBF58476D1CE4E5B9)
+    h ^= h >> np.uint64(27)
+    h *= np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
+    return h
+
+
+class _Powers:
+    """BASE**k and BASE**-k modulo 2**64 for k < n, grown on demand and shared."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.up = np.ones(1, dtype=np.uint64)
+        self.down = np.ones(1, dtype=np.uint64)
+
+    def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        up, down = self.up, self.down
+        if len(up) >= n:
+            return up, down
+        with self._lock:
+            size = max(n, 2 * len(self.up), 1 << 16)
+            with np.errstate(over="ignore"):
+                up = np.empty(size, dtype=np.uint64)
+                up[0] = 1
+                up[1:] = np.cumprod(np.full(size - 1, _BASE, dtype=np.uint64), dtype=np.uint64)
+                down = np.empty(size, dtype=np.uint64)
+                down[0] = 1
+                down[1:] = np.cumprod(np.full(size - 1, _BASE_INV, dtype=np.uint64), dtype=np.uint64)
+            self.up, self.down = up, down
+        return up, down
+
+
+_POWERS = _Powers()
+
+
+def _span_hashes(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray, salt: int) -> np.ndarray:
+    """Hash of every substring [start, end) of the code points, O(1) each, position-independent."""
+    n = len(cps)
+    up, down = _POWERS.get(n + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(n + 1, dtype=np.uint64)
+        np.cumsum((cps.astype(np.uint64) + np.uint64(1)) * up[:n], dtype=np.uint64, out=prefix[1:])
+        h = (prefix[ends] - prefix[starts]) * down[starts]
+        h += (ends - starts).astype(np.uint64) * _GOLDEN
+        h ^= np.uint64(salt)
+        return _mix(h)
+
+
+class HashingFeaturizer:
+    """Canonical texts → sparse TF-IDF rows over hashed words (first block) and character n-grams.
+
+    Follows scikit-learn conventions: `__init__` only stores parameters, `fit` learns the IDF and
+    returns self, fitted attributes end in `_`. `fit` may also be given `keep` (the buckets a
+    pruned model uses); then columns are renumbered to those buckets only, which is what a saved
+    model stores.
+    """
+
+    def __init__(
+        self,
+        word_bits: int = 18,
+        char_bits: int = 20,
+        char_ngrams: tuple[int, int] = (1, 4),
+        min_df: int = 2,
+    ) -> None:
+        self.word_bits = word_bits
+        self.char_bits = char_bits
+        self.char_ngrams = char_ngrams
+        self.min_df = min_df
+
+    @property
+    def n_buckets(self) -> int:
+        return (1 << self.word_bits) + (1 << self.char_bits)
+
+    @property
+    def word_buckets(self) -> int:
+        return 1 << self.word_bits
+
+    def occurrences(
+        self, canonical: Sequence[str], words: Sequence[Sequence[str]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(document, bucket) of every word and character n-gram occurrence in the batch."""
+        n_docs = len(canonical)
+        if words is None:
+            words = [tokenize(t) for t in canonical]
+        word_mask = np.uint64((1 << self.word_bits) - 1)
+        char_mask = np.uint64((1 << self.char_bits) - 1)
+        rows: list[np.ndarray] = []
+        cols: list[np.ndarray] = []
+
+        # Words: every token of the batch joined by NUL (canonical text never contains NUL).
+        counts = np.fromiter((len(ws) for ws in words), dtype=np.int64, count=n_docs)
+        if counts.sum():
+            cps = codepoints("\0".join(["\0".join(ws) for ws in words if ws]))
+            ends = np.append(np.flatnonzero(cps == 0), len(cps))
+            starts = np.empty_like(ends)
+            starts[0] = 0
+            starts[1:] = ends[:-1] + 1
+            h = _span_hashes(cps, starts, ends, salt=0x5EED0001)
+            rows.append(np.repeat(np.arange(n_docs, dtype=np.int64), counts))
+            cols.append((h & word_mask).astype(np.int64))
+
+        # Character n-grams over all documents joined by NUL, hashed incrementally (an n-gram's
+        # hash extends its (n-1)-gram's); n-grams that would cross a document are dropped.
+        doc_lengths = np.fromiter((len(t) for t in canonical), dtype=np.int64, count=n_docs)
+        if doc_lengths.sum():
+            cps = codepoints("\0".join(canonical)).astype(np.uint64) + np.uint64(1)
+            total = len(cps)
+            owner = np.repeat(np.arange(n_docs, dtype=np.int64), doc_lengths + 1)[:total]
+            # Distance from each position to the end of its document.
+            doc_stop = np.cumsum(doc_lengths + 1) - 1
+            room = doc_stop[owner] - np.arange(total, dtype=np.int64)
+            lo, hi = self.char_ngrams
+            rolling = np.zeros(total, dtype=np.uint64)
+            word_buckets = np.int64(1 << self.word_bits)
+            with np.errstate(over="ignore"):
+                for n in range(1, hi + 1):
+                    valid = total - n + 1
+                    if valid <= 0:
+                        break
+                    rolling = rolling[:valid] * _BASE + cps[n - 1 : n - 1 + valid]
+                    if n < lo:
+                        continue
+                    ok = np.flatnonzero(room[:valid] >= n)
+                    if not len(ok):
+                        continue
+                    h = rolling[ok] ^ np.uint64(0x5EED0100 + n)
+                    h = _mix(h)
+                    rows.append(owner[ok])
+                    cols.append((h & char_mask).astype(np.int64) + word_buckets)
+
+        if not rows:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        return np.concatenate(rows), np.concatenate(cols)
+
+    def counts(self, canonical: Sequence[str], words: Sequence[Sequence[str]] | None = None) -> sp.csr_matrix:
+        """Raw counts over all buckets (n_docs × n_buckets)."""
+        rows, cols = self.occurrences(canonical, words)
+        return _unique_csr(rows, cols, len(canonical), self.n_buckets)
+
+    def fit(
+        self,
+        canonical: Sequence[str],
+        y: Any = None,
+        words: Sequence[Sequence[str]] | None = None,
+        keep: np.ndarray | None = None,
+    ) -> HashingFeaturizer:
+        counts = self.counts(canonical, words)
+        df = np.bincount(counts.indices, minlength=self.n_buckets).astype(np.float64)
+        idf = np.log((1.0 + counts.shape[0]) / (1.0 + df)) + 1.0
+        # Buckets seen in fewer than min_df documents carry no weight: one-off strings are noise
+        # and would only make the stored model bigger.
+        idf[df < self.min_df] = 0.0
+        self.set_buckets(np.flatnonzero(idf > 0) if keep is None else np.asarray(keep), idf)
+        return self
+
+    def set_buckets(self, buckets: np.ndarray, idf_all_or_kept: np.ndarray) -> None:
+        """Use only `buckets` (sorted bucket ids) as columns, with their IDF."""
+        buckets = np.asarray(buckets, dtype=np.int64)
+        idf_kept = idf_all_or_kept[buckets] if len(idf_all_or_kept) == self.n_buckets else idf_all_or_kept
+        self.buckets_ = buckets
+        self.idf_ = np.asarray(idf_kept, dtype=np.float32)
+        lookup = np.full(self.n_buckets, -1, dtype=np.int32)
+        lookup[buckets] = np.arange(len(buckets), dtype=np.int32)
+        self.column_of_bucket_ = lookup
+        self.n_word_columns_ = int(np.searchsorted(buckets, self.word_buckets))
+
+    @property
+    def n_features(self) -> int:
+        return len(self.buckets_)
+
+    def transform(
+        self, canonical: Sequence[str], words: Sequence[Sequence[str]] | None = None
+    ) -> sp.csr_matrix:
+        rows, cols = self.occurrences(canonical, words)
+        columns = self.column_of_bucket_[cols]
+        used = columns >= 0
+        n_docs = len(canonical)
+        n_cols = self.n_features
+        # Count (document, column) pairs by sorting one integer key, much faster than letting
+        # scipy sort each row (int32 when it fits: it sorts twice as fast). Word columns all
+        # precede character columns, so the sorted keys are already in CSR order.
+        dtype = np.int32 if n_docs * n_cols < 2**31 else np.int64
+        key = rows[used].astype(dtype) * dtype(n_cols) + columns[used].astype(dtype)
+        key.sort()
+        if len(key):
+            flag = np.empty(len(key), dtype=bool)
+            flag[0] = True
+            np.not_equal(key[1:], key[:-1], out=flag[1:])
+            unique = key[flag].astype(np.int64)
+            count = np.diff(np.append(np.flatnonzero(flag), len(key)))
+        else:
+            unique = key.astype(np.int64)
+            count = np.zeros(0, dtype=np.int64)
+        col = unique % n_cols
+        row = unique // n_cols
+        data = (1.0 + np.log(count)) * self.idf_[col]
+        # L2 norm per document and block (words, characters), so neither block drowns the other.
+        row_block = row * 2 + (col >= self.n_word_columns_)
+        norms = np.sqrt(np.bincount(row_block, weights=data * data, minlength=2 * n_docs))
+        norms[norms == 0] = 1.0
+        data = (data / norms[row_block]).astype(np.float32)
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
+        return sp.csr_matrix((data, col.astype(np.int32), indptr), shape=(n_docs, n_cols))
+
+    def fit_transform(
+        self,
+        canonical: Sequence[str],
+        y: Any = None,
+        words: Sequence[Sequence[str]] | None = None,
+    ) -> sp.csr_matrix:
+        if words is None:
+            words = [tokenize(t) for t in canonical]
+        return self.fit(canonical, words=words).transform(canonical, words)
+
+
+def _unique_csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
+    matrix = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n_rows, n_cols))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def iter_batches(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

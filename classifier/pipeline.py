@@ -1,0 +1,236 @@
+"""Rules and model together: text in, findings out.
+
+How they combine, per category the model knows (marketing, unverified, harmful):
+- rule evidence at or above the rule set's flag threshold flags on its own (an SEO spam block,
+  an order-by-WeChat line, a valid ID number need no model);
+- a model probability at or above the category's threshold flags on its own (what no rule names);
+- weaker rule cues flag together with a moderately confident model (noisy-OR at or above `joint`).
+The score is the noisy-OR of both. Privacy and expression come from rules only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from classifier.features import canonicalize_many, iter_batches, tokenize
+from classifier.findings import Finding, Span
+from classifier.model import TextModel
+from classifier.normalize import Normalized, normalize
+from classifier.rules import RuleResult, RuleSet
+
+__all__ = ["DEFAULT_THRESHOLDS", "Classifier", "Item"]
+
+Item = str | tuple[str, str | None] | Mapping[str, Any]
+
+MODEL_CATEGORIES = ("marketing", "unverified", "harmful")
+DEFAULT_THRESHOLDS = {"marketing": 0.5, "unverified": 0.5, "harmful": 0.5, "joint": 0.6}
+# The model reads at most this many canonical characters of a post: enough for any real post,
+# and it bounds the time a pasted 1 MB page takes. Rules always read everything.
+MODEL_CHAR_LIMIT = 20_000
+MAX_SPANS = 20
+MAX_SENTENCES = 64
+SOURCE_LIMIT = 100
+_SENTENCE = re.compile(r"[^\n。！？!?；;]+[\n。！？!?；;]*")
+
+
+@dataclass(slots=True)
+class _Doc:
+    text: Normalized
+    title: Normalized | None
+    combined: str
+    text_offset: int  # where the text starts in `combined` (after the title and a newline)
+
+
+class Classifier:
+    """Classifies texts with one model version and one rule set; safe to share between threads."""
+
+    def __init__(self, model: TextModel, rules: RuleSet, *, batch_size: int = 256) -> None:
+        self.model = model
+        self.rules = rules
+        self.batch_size = batch_size
+        self.thresholds = {**DEFAULT_THRESHOLDS, **model.thresholds}
+        self._class_index = {c: model.class_index(c) for c in MODEL_CATEGORIES if c in model.classes}
+
+    @property
+    def model_version(self) -> str:
+        return self.model.version
+
+    @property
+    def rules_version(self) -> str:
+        return self.rules.version
+
+    def classify(self, text: str, title: str | None = None) -> list[Finding]:
+        """Findings for one text, highest score first; an empty list when nothing is flagged."""
+        return self._classify_batch([(text, title)])[0]
+
+    def classify_many(self, items: Iterable[Item]) -> list[list[Finding]]:
+        """Findings for each item (a text, a (text, title) pair, or a mapping with text/title)."""
+        return list(self.iter_classify(items))
+
+    def iter_classify(self, items: Iterable[Item]) -> Iterator[list[Finding]]:
+        for batch in iter_batches(items, self.batch_size):
+            yield from self._classify_batch(batch)
+
+    # --- internals ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _coerce(item: Item) -> tuple[str, str | None]:
+        if isinstance(item, str):
+            return item, None
+        if isinstance(item, tuple):
+            return item[0] or "", item[1]
+        return item.get("text") or "", item.get("title")
+
+    def _prepare(self, item: Item) -> _Doc:
+        text, title = self._coerce(item)
+        norm_text = normalize(text)
+        if title and title.strip():
+            norm_title = normalize(title)
+            combined = norm_title.text + "\n" + norm_text.text
+            return _Doc(norm_text, norm_title, combined, len(norm_title.text) + 1)
+        return _Doc(norm_text, None, norm_text.text, 0)
+
+    def _classify_batch(self, batch: Sequence[Item]) -> list[list[Finding]]:
+        docs = [self._prepare(item) for item in batch]
+        rule_results = [self.rules.evaluate(d.combined) for d in docs]
+        proba = self._probabilities([d.combined for d in docs])
+        pending: list[tuple[int, str]] = []
+        partial: list[list[tuple[str, float, dict[str, Any], list[Span]]]] = []
+        for i, (doc, rules) in enumerate(zip(docs, rule_results, strict=True)):
+            found = self._combine(doc, rules, proba[i])
+            partial.append(found)
+            pending.extend((i, category) for category, _, detail, _ in found if detail.get("model_fired"))
+        if pending:
+            self._add_model_evidence(docs, partial, pending)
+        results: list[list[Finding]] = []
+        for found in partial:
+            findings = [
+                Finding(
+                    category=category,
+                    score=round(float(score), 4),
+                    spans=tuple(spans),
+                    source=_source(detail),
+                    model_version=self.model_version,
+                    rules_version=self.rules_version,
+                    detail=detail,
+                )
+                for category, score, detail, spans in found
+            ]
+            findings.sort(key=lambda f: -f.score)
+            results.append(findings)
+        return results
+
+    def _probabilities(self, texts: list[str]) -> np.ndarray:
+        canonical = canonicalize_many([t[: MODEL_CHAR_LIMIT * 2] for t in texts])
+        canonical = [c[:MODEL_CHAR_LIMIT] for c in canonical]
+        words = [tokenize(c) for c in canonical]
+        return self.model.predict_proba(self.model.transform(canonical, words))
+
+    def _combine(
+        self, doc: _Doc, rules: RuleResult, proba: np.ndarray
+    ) -> list[tuple[str, float, dict[str, Any], list[Span]]]:
+        found: list[tuple[str, float, dict[str, Any], list[Span]]] = []
+        flag = self.rules.flag_threshold
+        joint = self.thresholds["joint"]
+        for category in ("marketing", "unverified", "harmful", "privacy", "expression"):
+            evidence = rules.categories.get(category)
+            r = evidence.score if evidence else 0.0
+            index = self._class_index.get(category)
+            p = float(proba[index]) if index is not None else 0.0
+            rule_fired = r >= flag
+            model_fired = index is not None and p >= self.thresholds[category]
+            combined = 1.0 - (1.0 - r) * (1.0 - p)
+            joint_fired = index is not None and r > 0 and combined >= joint
+            if not (rule_fired or model_fired or joint_fired):
+                continue
+            detail: dict[str, Any] = {}
+            spans: list[Span] = []
+            if evidence is not None:
+                detail["rules"] = evidence.rule_ids
+                detail["rule_score"] = round(r, 4)
+                if evidence.contexts:
+                    detail["contexts"] = evidence.contexts
+                if evidence.compromised:
+                    detail["compromised"] = True
+                notes = sorted({h.note for h in evidence.hits if h.note and h.note != "compromised"})
+                if notes:
+                    detail["notes"] = notes
+                spans = self._rule_spans(doc, evidence.hits)
+            if index is not None:
+                detail["model_probability"] = round(p, 4)
+                detail["model_fired"] = bool(model_fired or (joint_fired and not rule_fired))
+            found.append((category, combined if index is not None else r, detail, spans))
+        return found
+
+    def _rule_spans(self, doc: _Doc, hits: Iterable[Any]) -> list[Span]:
+        seen: dict[tuple[int, int, str], Span] = {}
+        for hit in sorted(hits, key=lambda h: (h.start, -h.weight)):
+            span = self._span(doc, hit.start, hit.end, hit.rule_id)
+            if span is not None:
+                seen.setdefault((span.start, span.end, span.field), span)
+            if len(seen) >= MAX_SPANS:
+                break
+        return list(seen.values())
+
+    @staticmethod
+    def _span(doc: _Doc, start: int, end: int, source: str) -> Span | None:
+        """Map [start, end) in the combined normalised text to the original title or text."""
+        if doc.title is not None and start < doc.text_offset:
+            title_len = len(doc.title.text)
+            s, e = doc.title.to_original(start, min(end, title_len))
+            return Span(s, e, doc.title.original[s:e], source, "title") if e > s else None
+        s, e = doc.text.to_original(start - doc.text_offset, end - doc.text_offset)
+        return Span(s, e, doc.text.original[s:e], source) if e > s else None
+
+    def _add_model_evidence(
+        self,
+        docs: list[_Doc],
+        partial: list[list[tuple[str, float, dict[str, Any], list[Span]]]],
+        pending: list[tuple[int, str]],
+    ) -> None:
+        """For model findings, point at the sentence the model finds most telling."""
+        sentences: list[tuple[int, int, int]] = []  # (doc index, start, end) in combined text
+        for i in sorted({i for i, _ in pending}):
+            for n, m in enumerate(_SENTENCE.finditer(docs[i].combined)):
+                if n >= MAX_SENTENCES:
+                    break
+                if len(m.group().strip()) >= 2:
+                    sentences.append((i, m.start(), m.end()))
+        if not sentences:
+            return
+        proba = self._probabilities([docs[i].combined[s:e] for i, s, e in sentences])
+        for i, category in pending:
+            column = self._class_index[category]
+            best = max(
+                (k for k, (j, _, _) in enumerate(sentences) if j == i),
+                key=lambda k: proba[k, column],
+                default=None,
+            )
+            if best is None:
+                continue
+            _, start, end = sentences[best]
+            text = docs[i].combined[start:end]
+            end -= len(text) - len(text.rstrip())
+            span = self._span(docs[i], start, end, "model")
+            if span is None:
+                continue
+            for k, (category_k, score, detail, spans) in enumerate(partial[i]):
+                if category_k == category and all(
+                    (s.start, s.end, s.field) != (span.start, span.end, span.field) for s in spans
+                ):
+                    partial[i][k] = (category_k, score, detail, [*spans, span][: MAX_SPANS + 1])
+
+
+def _source(detail: dict[str, Any]) -> str:
+    rules = list(detail.get("rules", []))
+    parts = ",".join(rules)
+    if detail.get("model_fired"):
+        parts = f"{parts}+model" if parts else "model"
+    if len(parts) > SOURCE_LIMIT:
+        parts = parts[: SOURCE_LIMIT - 1] + "…"
+    return parts

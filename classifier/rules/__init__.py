@@ -1,0 +1,531 @@
+"""The rule engine: versioned lexicons, patterns, context and expression checks (data in this folder).
+
+All lexicon terms, context terms, typo forms and leader names go into one Aho-Corasick automaton,
+so a post is scanned once for all of them; patterns are regular expressions with optional
+validators (ID check digit, Luhn). Everything runs on normalised text (see classifier.normalize)
+and reports spans in it; the caller maps them back to the original.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import re
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import ahocorasick_rs
+
+from classifier.normalize import normalize
+from classifier.rules.validators import VALIDATORS
+
+__all__ = ["DEFAULT_RULES_DIR", "CategoryEvidence", "RuleError", "RuleHit", "RuleResult", "RuleSet"]
+
+DEFAULT_RULES_DIR = Path(__file__).resolve().parent
+RULE_CATEGORIES = ("marketing", "unverified", "harmful", "privacy", "expression")
+
+
+class RuleError(ValueError):
+    """A rule file is malformed; the message names the file and the entry."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """One piece of rule evidence, with offsets into the normalised text."""
+
+    rule_id: str
+    category: str
+    weight: float
+    start: int
+    end: int
+    # Structural evidence (an SEO spam block) is never lowered by context.
+    structural: bool = False
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class CategoryEvidence:
+    category: str
+    score: float
+    hits: list[RuleHit]
+    contexts: list[str] = field(default_factory=list)
+    compromised: bool = False
+
+    @property
+    def rule_ids(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for hit in sorted(self.hits, key=lambda h: -h.weight):
+            seen.setdefault(hit.rule_id, None)
+        return list(seen)
+
+
+@dataclass(slots=True)
+class RuleResult:
+    categories: dict[str, CategoryEvidence]
+    contexts: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    id: str
+    category: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    id: str
+    categories: tuple[str, ...]
+    factor: float
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    id: str
+    category: str
+    weight: float
+    regex: re.Pattern[str]
+    validate: str | None
+    before: re.Pattern[str] | None
+    before_weight: float
+    window: int
+    # Literals every match contains (or sits next to): the regex only runs in a window around
+    # their occurrences, found with str.find, instead of scanning the whole post.
+    anchors: tuple[str, ...]
+    ignore_case: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _SpamBlock:
+    id: str
+    category: str
+    weight: float
+    separators: str
+    max_segment_length: int
+    min_segments: int
+    min_spam_share: float
+    min_harmful_segments: int
+    spam_lexicons: frozenset[str]
+    harmful_lexicons: frozenset[str]
+    compromised: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Typo:
+    wrong: str
+    right: str
+    followed_by: re.Pattern[str] | None
+    preceded_by: re.Pattern[str] | None
+
+
+# What an automaton match stands for.
+_LEX, _CTX, _TYPO, _LEADER = range(4)
+_ENUM_GAP = re.compile(r"(?:同志)?[、，, 和及与]{1,2}")
+
+
+def _norm_term(term: str) -> str:
+    """Terms are normalised like posts so an editor may write Traditional or full-width forms."""
+    return normalize(term.strip()).text.lower()
+
+
+class RuleSet:
+    """A loaded rule set; immutable and safe to share between threads."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        manifest = _read_toml(directory / "manifest.toml")
+        self.declared_version = str(manifest["version"])
+        self.flag_threshold = float(manifest.get("flag_threshold", 0.5))
+        files = ["manifest.toml", *manifest.get("lexicons", [])]
+        for key in ("patterns", "context", "expression"):
+            if manifest.get(key):
+                files.append(manifest[key])
+        digest = hashlib.sha256()
+        for name in files:
+            digest.update(name.encode())
+            digest.update((directory / name).read_bytes())
+        # The content hash makes an edited rule set a new version even if nobody bumps `version`,
+        # so `govwatch classify` re-examines posts under the edited rules.
+        self.version = f"{self.declared_version}+{digest.hexdigest()[:8]}"
+
+        self._terms: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+        self.lexicons: dict[str, _Lexicon] = {}
+        for name in manifest.get("lexicons", []):
+            self._load_lexicon(directory / name)
+        self.patterns: list[_Pattern] = []
+        self.spam_blocks: list[_SpamBlock] = []
+        if manifest.get("patterns"):
+            self._load_patterns(directory / manifest["patterns"])
+        self.contexts: dict[str, _Context] = {}
+        if manifest.get("context"):
+            self._load_context(directory / manifest["context"])
+        self.typo_weight = 0.55
+        self.title_weight = 0.9
+        self.order_weight = 0.9
+        self.leader_titles: dict[str, frozenset[str]] = {}
+        self.checked_titles: tuple[str, ...] = ()
+        self.orders: list[tuple[str, list[str]]] = []
+        if manifest.get("expression"):
+            self._load_expression(directory / manifest["expression"])
+
+        self._keys = list(self._terms)
+        self._values = [self._terms[k] for k in self._keys]
+        self._automaton = ahocorasick_rs.AhoCorasick(self._keys, matchkind=ahocorasick_rs.MatchKind.Standard)
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def _load_lexicon(self, path: Path) -> None:
+        category = {
+            "marketing.tsv": "marketing",
+            "unverified.tsv": "unverified",
+            "harmful.tsv": "harmful",
+            "seo.tsv": "seo",
+        }.get(path.name)
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            parts = line.split("\t")
+            if len(parts) != 3:
+                raise RuleError(f"{path.name}:{lineno}: expected id, weight, terms separated by tabs")
+            rule_id, weight, terms = parts
+            cat = category or rule_id.split(".")[0]
+            lexicon = _Lexicon(rule_id.strip(), cat, float(weight))
+            if lexicon.id in self.lexicons:
+                raise RuleError(f"{path.name}:{lineno}: duplicate rule id {lexicon.id}")
+            self.lexicons[lexicon.id] = lexicon
+            for term in terms.split("|"):
+                if term.strip():
+                    self._terms[_norm_term(term)].append((_LEX, lexicon))
+
+    def _load_patterns(self, path: Path) -> None:
+        data = _read_toml(path)
+        for entry in data.get("pattern", []):
+            try:
+                flags = re.IGNORECASE if entry.get("ignore_case") else 0
+                before = entry.get("before")
+                self.patterns.append(
+                    _Pattern(
+                        id=entry["id"],
+                        category=entry["category"],
+                        weight=float(entry["weight"]),
+                        regex=re.compile(entry["pattern"], flags),
+                        validate=entry.get("validate"),
+                        before=re.compile(before) if before else None,
+                        before_weight=float(entry.get("before_weight", entry["weight"])),
+                        window=int(entry.get("window", 20)),
+                        anchors=tuple(a.lower() for a in entry.get("anchors", ())),
+                        ignore_case=bool(entry.get("ignore_case")),
+                    )
+                )
+            except (KeyError, re.error) as exc:
+                raise RuleError(f"{path.name}: pattern {entry.get('id')!r}: {exc}") from exc
+            if entry.get("validate") and entry["validate"] not in VALIDATORS:
+                raise RuleError(
+                    f"{path.name}: pattern {entry['id']!r}: unknown validator {entry['validate']!r}"
+                )
+            if entry["category"] not in RULE_CATEGORIES:
+                raise RuleError(f"{path.name}: pattern {entry['id']!r}: unknown category")
+        for entry in data.get("spam_block", []):
+            self.spam_blocks.append(
+                _SpamBlock(
+                    id=entry["id"],
+                    category=entry["category"],
+                    weight=float(entry["weight"]),
+                    separators=entry.get("separators", "|"),
+                    max_segment_length=int(entry.get("max_segment_length", 40)),
+                    min_segments=int(entry.get("min_segments", 3)),
+                    min_spam_share=float(entry.get("min_spam_share", 0.5)),
+                    min_harmful_segments=int(entry.get("min_harmful_segments", 1)),
+                    spam_lexicons=frozenset(entry.get("spam_lexicons", [])),
+                    harmful_lexicons=frozenset(entry.get("harmful_lexicons", [])),
+                    compromised=bool(entry.get("compromised", False)),
+                )
+            )
+
+    def _load_context(self, path: Path) -> None:
+        for entry in _read_toml(path).get("context", []):
+            ctx = _Context(entry["id"], tuple(entry["categories"]), float(entry["factor"]))
+            self.contexts[ctx.id] = ctx
+            for term in entry["terms"]:
+                self._terms[_norm_term(term)].append((_CTX, ctx))
+
+    def _load_expression(self, path: Path) -> None:
+        data = _read_toml(path)
+        self.typo_weight = float(data.get("typo_weight", self.typo_weight))
+        self.title_weight = float(data.get("title_weight", self.title_weight))
+        self.order_weight = float(data.get("order_weight", self.order_weight))
+        for entry in data.get("typo", []):
+            wrong, right = _norm_term(entry["wrong"]), _norm_term(entry["right"])
+            if wrong == right:
+                continue
+            fb, pb = entry.get("followed_by"), entry.get("preceded_by")
+            typo = _Typo(wrong, right, re.compile(fb) if fb else None, re.compile(pb + "$") if pb else None)
+            self._terms[wrong].append((_TYPO, typo))
+        titles = [_norm_term(t) for t in data.get("checked_titles", [])]
+        # Longest first, so 国家副主席 is seen before 副主席 and 主席.
+        self.checked_titles = tuple(sorted(set(titles), key=len, reverse=True))
+        for entry in data.get("leader", []):
+            name = _norm_term(entry["name"])
+            self.leader_titles[name] = frozenset(_norm_term(t) for t in entry.get("titles", []))
+            self._terms[name].append((_LEADER, name))
+        for entry in data.get("order", []):
+            self.orders.append((entry["name"], [_norm_term(n) for n in entry["names"]]))
+
+    # --- matching -----------------------------------------------------------------------------
+
+    def match(self, text: str) -> tuple[list[RuleHit], set[str]]:
+        """All rule hits in normalised `text`, and the ids of the contexts present."""
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few non-ASCII letters lower-case to two characters
+            lowered = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        hits: list[RuleHit] = []
+        contexts: set[str] = set()
+        lex_hits: list[tuple[_Lexicon, int, int]] = []
+        leader_hits: list[tuple[str, int, int]] = []
+        for index, start, end in self._automaton.find_matches_as_indexes(lowered, overlapping=True):
+            for kind, ref in self._values[index]:
+                if kind == _LEX:
+                    lex_hits.append((ref, start, end))
+                elif kind == _CTX:
+                    contexts.add(ref.id)
+                elif kind == _TYPO:
+                    if self._typo_applies(ref, lowered, start, end):
+                        hits.append(
+                            RuleHit(
+                                "ex.typo",
+                                "expression",
+                                self.typo_weight,
+                                start,
+                                end,
+                                note=f"{ref.wrong}→{ref.right}",
+                            )
+                        )
+                else:
+                    leader_hits.append((ref, start, end))
+
+        for lexicon, start, end in lex_hits:
+            if lexicon.category != "seo" and lexicon.weight > 0:
+                hits.append(RuleHit(lexicon.id, lexicon.category, lexicon.weight, start, end))
+        if "|" in text or "丨" in text:
+            hits.extend(self._spam_blocks(text, lex_hits))
+        hits.extend(self._patterns(text))
+        if leader_hits:
+            hits.extend(self._leaders(lowered, leader_hits))
+        return hits, contexts
+
+    @staticmethod
+    def _typo_applies(typo: _Typo, text: str, start: int, end: int) -> bool:
+        if typo.followed_by is not None and not typo.followed_by.match(text, end):
+            return False
+        return not (
+            typo.preceded_by is not None and not typo.preceded_by.search(text[max(0, start - 20) : start])
+        )
+
+    def _patterns(self, text: str) -> list[RuleHit]:
+        hits: list[RuleHit] = []
+        lowered: str | None = None
+        for pattern in self.patterns:
+            if pattern.anchors:
+                if lowered is None:
+                    lowered = text.lower() if text.isascii() or len(text.lower()) == len(text) else text
+                matches = _anchored_matches(pattern, text, lowered)
+            else:
+                matches = list(pattern.regex.finditer(text))
+            for m in matches:
+                if pattern.validate and not VALIDATORS[pattern.validate](m.group()):
+                    continue
+                weight = pattern.weight
+                note = None
+                if pattern.before is not None:
+                    window = text[max(0, m.start() - pattern.window) : m.start()]
+                    if pattern.before.search(window):
+                        weight = pattern.before_weight
+                        note = "context before"
+                hits.append(RuleHit(pattern.id, pattern.category, weight, m.start(), m.end(), note=note))
+        return hits
+
+    def _spam_blocks(self, text: str, lex_hits: list[tuple[_Lexicon, int, int]]) -> list[RuleHit]:
+        hits: list[RuleHit] = []
+        for block in self.spam_blocks:
+            for start, end, segments in _separated_runs(text, block):
+                spam: set[int] = set()
+                harmful: set[int] = set()
+                for lexicon, s, e in lex_hits:
+                    if s < start or e > end:
+                        continue
+                    seg = next((i for i, (a, b) in enumerate(segments) if a <= s and e <= b), None)
+                    if seg is None:
+                        continue
+                    if lexicon.id in block.harmful_lexicons:
+                        harmful.add(seg)
+                        spam.add(seg)
+                    elif lexicon.id in block.spam_lexicons:
+                        spam.add(seg)
+                if (
+                    len(spam) / len(segments) >= block.min_spam_share
+                    and len(harmful) >= block.min_harmful_segments
+                ):
+                    note = "compromised" if block.compromised else None
+                    hits.append(
+                        RuleHit(
+                            block.id, block.category, block.weight, start, end, structural=True, note=note
+                        )
+                    )
+        return hits
+
+    def _leaders(self, text: str, found: list[tuple[str, int, int]]) -> list[RuleHit]:
+        hits: list[RuleHit] = []
+        found = sorted(set(found), key=lambda f: f[1])
+        for name, start, end in found:
+            allowed = self.leader_titles.get(name, frozenset())
+            before = text[max(0, start - 12) : start]
+            after = text[end : end + 12]
+            title = next((t for t in self.checked_titles if before.endswith(t)), None)
+            t_start, t_end = (start - len(title), start) if title else (0, 0)
+            if title is None:
+                title = next((t for t in self.checked_titles if after.startswith(t)), None)
+                t_start, t_end = (end, end + len(title)) if title else (0, 0)
+            if title is not None and title not in allowed:
+                hits.append(
+                    RuleHit(
+                        "ex.leader_title",
+                        "expression",
+                        self.title_weight,
+                        min(start, t_start),
+                        max(end, t_end),
+                        note=f"{name}: {title}",
+                    )
+                )
+        # Runs of names listed together (习近平、李强、赵乐际…) must follow an order of precedence.
+        runs: list[list[tuple[str, int, int]]] = []
+        for item in found:
+            if runs and _ENUM_GAP.fullmatch(text[runs[-1][-1][2] : item[1]]):
+                runs[-1].append(item)
+            else:
+                runs.append([item])
+        for run in runs:
+            names = [n for n, _, _ in run]
+            if len(set(names)) < 2:
+                continue
+            fitting = [order for _, order in self.orders if all(n in order for n in names)]
+            if fitting and not any(_in_order(names, order) for order in fitting):
+                hits.append(
+                    RuleHit(
+                        "ex.leader_order",
+                        "expression",
+                        self.order_weight,
+                        run[0][1],
+                        run[-1][2],
+                        note="、".join(names),
+                    )
+                )
+        return hits
+
+    # --- scoring ------------------------------------------------------------------------------
+
+    def evaluate(self, text: str) -> RuleResult:
+        """Rule evidence per category for normalised `text`, after context."""
+        hits, present = self.match(text)
+        by_category: dict[str, list[RuleHit]] = defaultdict(list)
+        for hit in hits:
+            by_category[hit.category].append(hit)
+        categories: dict[str, CategoryEvidence] = {}
+        for category, cat_hits in by_category.items():
+            applied = [c for c in sorted(present) if category in self.contexts[c].categories]
+            factor = min((self.contexts[c].factor for c in applied), default=1.0)
+            best: dict[str, float] = {}
+            for hit in cat_hits:
+                w = hit.weight if hit.structural else hit.weight * factor
+                best[hit.rule_id] = max(best.get(hit.rule_id, 0.0), w)
+            remaining = 1.0
+            for w in best.values():
+                remaining *= 1.0 - min(max(w, 0.0), 1.0)
+            categories[category] = CategoryEvidence(
+                category=category,
+                score=1.0 - remaining,
+                hits=cat_hits,
+                contexts=applied,
+                compromised=any(h.note == "compromised" for h in cat_hits),
+            )
+        return RuleResult(categories=categories, contexts=sorted(present))
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None) -> RuleSet:
+        return cls(Path(directory) if directory is not None else DEFAULT_RULES_DIR)
+
+
+_ANCHOR_REACH = 40
+
+
+def _anchored_matches(pattern: _Pattern, text: str, lowered: str) -> list[re.Match[str]]:
+    """Matches of `pattern` near its anchors (within _ANCHOR_REACH characters either side)."""
+    positions: list[int] = []
+    for anchor in pattern.anchors:
+        i = lowered.find(anchor)
+        while i != -1:
+            positions.append(i)
+            i = lowered.find(anchor, i + 1)
+    if not positions:
+        return []
+    positions.sort()
+    found: dict[tuple[int, int], re.Match[str]] = {}
+    lo = hi = -1
+    for p in [*positions, len(text) + 10 * _ANCHOR_REACH]:
+        start, end = max(0, p - _ANCHOR_REACH), p + _ANCHOR_REACH
+        if start <= hi:
+            hi = end
+            continue
+        if hi >= 0:
+            for m in pattern.regex.finditer(text, lo, min(hi, len(text))):
+                found.setdefault(m.span(), m)
+        lo, hi = start, end
+    return [found[k] for k in sorted(found)]
+
+
+def _separated_runs(text: str, block: _SpamBlock) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """Runs of at least `min_segments` short segments joined by a separator, line by line.
+
+    Done by splitting rather than with one regular expression: a pattern of repeated bounded
+    segments backtracks badly on long lines.
+    """
+    runs: list[tuple[int, int, list[tuple[int, int]]]] = []
+    line_start = 0
+    for line in text.split("\n"):
+        if any(sep in line for sep in block.separators):
+            segments: list[tuple[int, int]] = []
+            pos = line_start
+            current: list[tuple[int, int]] = []
+            for i, ch in enumerate(line + block.separators[0]):
+                if ch in block.separators:
+                    seg = (pos, line_start + i)
+                    raw = text[seg[0] : seg[1]]
+                    stripped = raw.strip()
+                    if 1 <= len(stripped) <= block.max_segment_length:
+                        lead = len(raw) - len(raw.lstrip())
+                        current.append((seg[0] + lead, seg[0] + lead + len(stripped)))
+                    else:
+                        if len(current) >= block.min_segments:
+                            segments.extend(current)
+                            runs.append((current[0][0], current[-1][1], current))
+                        current = []
+                    pos = line_start + i + 1
+            if len(current) >= block.min_segments:
+                runs.append((current[0][0], current[-1][1], current))
+        line_start += len(line) + 1
+    return runs
+
+
+def _in_order(names: list[str], order: list[str]) -> bool:
+    ranks = [order.index(n) for n in names]
+    return all(a < b for a, b in itertools.pairwise(ranks))
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RuleError(f"{path.name}: {exc}") from exc
