@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from govwatch.commands import accounts, crawl, db, users
@@ -15,6 +17,16 @@ app.add_typer(db.app, name="db")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(users.app, name="users")
 app.add_typer(crawl.app, name="crawl")
+
+
+@app.command("demo")
+def demo(
+    data_dir: Path = typer.Option(Path("var/demo"), "--data-dir", help="Where the fresh demo database goes."),
+) -> None:
+    """Run the main job end to end on a fresh SQLite database and the bundled sample site."""
+    from govwatch.demo import run_demo
+
+    run_demo(data_dir)
 
 
 def main() -> None:
