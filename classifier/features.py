@@ -223,11 +223,13 @@ class HashingFeaturizer:
         char_bits: int = 20,
         char_ngrams: tuple[int, int] = (1, 4),
         min_df: int = 2,
+        word_bigrams: bool = False,
     ) -> None:
         self.word_bits = word_bits
         self.char_bits = char_bits
         self.char_ngrams = char_ngrams
         self.min_df = min_df
+        self.word_bigrams = word_bigrams
 
     @property
     def n_buckets(self) -> int:
@@ -258,8 +260,15 @@ class HashingFeaturizer:
             starts[0] = 0
             starts[1:] = ends[:-1] + 1
             h = _span_hashes(cps, starts, ends, salt=0x5EED0001)
-            rows.append(np.repeat(np.arange(n_docs, dtype=np.int64), counts))
+            owners = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
+            rows.append(owners)
             cols.append((h & word_mask).astype(np.int64))
+            if self.word_bigrams and len(starts) > 1:
+                # A bigram is the span of two neighbouring tokens (NUL included) of one document.
+                same = np.flatnonzero(owners[1:] == owners[:-1])
+                h2 = _span_hashes(cps, starts[same], ends[same + 1], salt=0x5EED0002)
+                rows.append(owners[same])
+                cols.append((h2 & word_mask).astype(np.int64))
 
         # Character n-grams over all documents joined by NUL, hashed incrementally (an n-gram's
         # hash extends its (n-1)-gram's); n-grams that would cross a document are dropped.

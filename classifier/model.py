@@ -103,7 +103,10 @@ class TextModel:
         return np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
 
     def predict_proba(self, x: sp.csr_matrix) -> np.ndarray:
-        scores = self.decision_function(x)
+        return self.calibrate(self.decision_function(x))
+
+    def calibrate(self, scores: np.ndarray) -> np.ndarray:
+        """Decision values → probabilities, as scikit-learn's sigmoid calibration computes them."""
         with np.errstate(over="ignore"):
             proba = 1.0 / (1.0 + np.exp(self.calibration_a * scores + self.calibration_b))
         total = proba.sum(axis=1, keepdims=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from govwatch.commands import accounts, crawl, db, users
+from govwatch.commands import accounts, classify, crawl, db, model, users
 
 app = typer.Typer(
     help="govwatch: compliance monitoring of government public accounts.",
@@ -17,6 +17,8 @@ app.add_typer(db.app, name="db")
 app.add_typer(accounts.app, name="accounts")
 app.add_typer(users.app, name="users")
 app.add_typer(crawl.app, name="crawl")
+app.add_typer(model.app, name="model")
+app.command("classify")(classify.classify)
 
 
 @app.command("demo")

@@ -121,9 +121,9 @@ class _Typo:
     preceded_by: re.Pattern[str] | None
 
 
+_GAP_TITLES = ("同志", "主席", "副主席", "委员长", "总理", "副总理", "书记")
 # What an automaton match stands for.
 _LEX, _CTX, _TYPO, _LEADER = range(4)
-_ENUM_GAP = re.compile(r"(?:同志)?[、，, 和及与]{1,2}")
 
 
 def _norm_term(term: str) -> str:
@@ -170,6 +170,9 @@ class RuleSet:
         self.orders: list[tuple[str, list[str]]] = []
         if manifest.get("expression"):
             self._load_expression(directory / manifest["expression"])
+        # Names listed together may carry titles between them (习近平总书记、李强总理、…).
+        titles = "|".join(re.escape(t) for t in (*self.checked_titles, *_GAP_TITLES))
+        self._enum_gap = re.compile(rf"(?:{titles})?[、，, 和及与]{{1,2}}(?:{titles})?")
 
         self._keys = list(self._terms)
         self._values = [self._terms[k] for k in self._keys]
@@ -402,7 +405,7 @@ class RuleSet:
         # Runs of names listed together (习近平、李强、赵乐际…) must follow an order of precedence.
         runs: list[list[tuple[str, int, int]]] = []
         for item in found:
-            if runs and _ENUM_GAP.fullmatch(text[runs[-1][-1][2] : item[1]]):
+            if runs and self._enum_gap.fullmatch(text[runs[-1][-1][2] : item[1]]):
                 runs[-1].append(item)
             else:
                 runs.append([item])

@@ -1,0 +1,236 @@
+"""`govwatch model`: train, list, promote and evaluate classifier model versions."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from govwatch.settings import Settings, get_settings
+
+app = typer.Typer(help="Train, list, promote and evaluate classifier models.", no_args_is_help=True)
+console = Console()
+
+# A promoted version is named in this file inside the model folder; without it, the packaged
+# default (classifier/models/DEFAULT) is used.
+CURRENT_FILE = "CURRENT"
+
+
+def load_current_classifier(settings: Settings | None = None) -> Any:
+    """The classifier `govwatch classify` uses: the promoted version, else the packaged default."""
+    import classifier
+
+    settings = settings or get_settings()
+    model_dir = settings.resolved_model_dir
+    if (model_dir / CURRENT_FILE).is_file():
+        return classifier.load(model_dir)
+    return classifier.load()
+
+
+def _version_dirs(settings: Settings) -> list[tuple[str, Path, str]]:
+    """(version, directory, where) for trained versions and the packaged default."""
+    import classifier
+
+    found: list[tuple[str, Path, str]] = []
+    model_dir = settings.resolved_model_dir
+    if model_dir.is_dir():
+        for path in sorted(model_dir.iterdir()):
+            if (path / "metadata.json").is_file():
+                found.append((path.name, path, "trained"))
+    packaged = classifier.PACKAGED_MODELS
+    if packaged.is_dir():
+        for path in sorted(packaged.iterdir()):
+            if (path / "metadata.json").is_file():
+                found.append((path.name, path, "packaged"))
+    return found
+
+
+def _read_pointer(path: Path) -> str | None:
+    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+
+
+@app.command("train")
+def train(
+    data: list[Path] = typer.Option(
+        ..., "--data", exists=True, dir_okay=False, help="Labelled JSONL (text, label); repeat for several."
+    ),
+    corpus: bool = typer.Option(True, "--corpus/--no-corpus", help="Also train on the project's own corpus."),
+    holdout: float = typer.Option(0.1, "--holdout", min=0.0, max=0.5, help="Share of --data rows held out."),
+    out_dir: Path | None = typer.Option(
+        None, "--out-dir", help="Where the version goes (default: model dir)."
+    ),
+    version: str | None = typer.Option(None, "--version", help="Version name (default: date and data hash)."),
+    promote: bool = typer.Option(False, "--promote", help="Make the new version the current one."),
+) -> None:
+    """Train a new model version from --data files and write model.joblib + metadata.json."""
+    from classifier.model import save_model
+    from classifier.train import build_model
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    settings = get_settings()
+    target = out_dir or settings.resolved_model_dir
+    console.print(f"training on {', '.join(str(p) for p in data)}" + (" + own corpus" if corpus else ""))
+    model, metadata = build_model(data, use_corpus=corpus, holdout=holdout, version=version)
+    path = save_model(model, target, metadata)
+    console.print(f"wrote [bold]{path}[/bold] ({(path / 'model.joblib').stat().st_size / 1e6:.1f} MB)")
+    print_scores(metadata.get("scores", {}))
+    console.print(f"thresholds: {metadata.get('thresholds')}")
+    if promote:
+        _promote(target, path.name)
+
+
+def print_scores(scores: dict[str, Any]) -> None:
+    table = Table("held-out set", "n", "macro-F1", "ok flag rate", "extra", title="scores")
+    for name, report in scores.items():
+        extra = ""
+        if report.get("hard_negative_flag_rate") is not None:
+            extra = f"hard negatives flagged {report['hard_negative_flag_rate']:.3f}"
+        table.add_row(
+            name,
+            str(report.get("n")),
+            f"{report.get('macro_f1', 0):.4f}",
+            str(report.get("ok_flag_rate")),
+            extra,
+        )
+    console.print(table)
+
+
+@app.command("list")
+def list_versions() -> None:
+    """List model versions: trained ones in the model folder and the packaged default."""
+    import classifier
+
+    settings = get_settings()
+    current = _read_pointer(settings.resolved_model_dir / CURRENT_FILE)
+    default = _read_pointer(classifier.PACKAGED_MODELS / "DEFAULT")
+    table = Table(
+        "version", "where", "in use", "trained", "texts", "held-out macro-F1", title="model versions"
+    )
+    for name, path, where in _version_dirs(settings):
+        meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+        in_use = ""
+        if name == current:
+            in_use = "current"
+        elif current is None and where == "packaged" and name == default:
+            in_use = "current (default)"
+        holdout = meta.get("scores", {}).get("public_holdout_text", {}).get("macro_f1")
+        table.add_row(
+            name,
+            where,
+            in_use,
+            str(meta.get("trained_at", ""))[:16],
+            str(meta.get("n_training_texts", "")),
+            f"{holdout:.4f}" if isinstance(holdout, float) else "",
+        )
+    console.print(table)
+
+
+@app.command("promote")
+def promote_command(
+    version: str = typer.Argument(..., help="A version shown by `govwatch model list`."),
+) -> None:
+    """Make VERSION the model `govwatch classify` uses (the packaged default's name restores it)."""
+    _promote(get_settings().resolved_model_dir, version)
+
+
+def _promote(model_dir: Path, version: str) -> None:
+    import classifier
+    from classifier.model import ModelError, load_model
+
+    settings = get_settings()
+    known = {name: (path, where) for name, path, where in _version_dirs(settings)}
+    if version not in known:
+        console.print(f"[red]error:[/red] no model version {version!r}; see `govwatch model list`")
+        raise typer.Exit(1)
+    path, where = known[version]
+    try:
+        load_model(path)  # refuse to promote what this installation cannot load
+    except ModelError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(1) from None
+    pointer = model_dir / CURRENT_FILE
+    if where == "packaged" and version == _read_pointer(classifier.PACKAGED_MODELS / "DEFAULT"):
+        pointer.unlink(missing_ok=True)
+        console.print(f"using the packaged default {version}")
+        return
+    if where == "packaged":
+        console.print("[red]error:[/red] only the packaged DEFAULT can be used from the package")
+        raise typer.Exit(1)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    temporary = pointer.with_suffix(".tmp")
+    temporary.write_text(version + "\n", encoding="utf-8")
+    os.replace(temporary, pointer)  # atomic: a classify job never reads half a name
+    console.print(f"current model: [bold]{version}[/bold]")
+
+
+@app.command("eval")
+def evaluate_command(
+    data: Path | None = typer.Option(
+        None, "--data", exists=True, dir_okay=False, help="Labelled JSONL file."
+    ),
+    field: str = typer.Option("text", "--field", help="Which column holds the text (text or text_norm)."),
+    corpus: str | None = typer.Option(
+        None, "--corpus", help="Evaluate the own corpus: heldout, train or all."
+    ),
+    model: Path | None = typer.Option(None, "--model", help="A model version directory (default: current)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+) -> None:
+    """Score a model on labelled data: per-label precision/recall/F1, confusion, ok flag rate, speed."""
+    import classifier
+    from classifier.data import DataError, load_corpus, read_jsonl
+    from classifier.evaluate import evaluate_rows
+
+    if (data is None) == (corpus is None):
+        raise typer.BadParameter("give exactly one of --data FILE or --corpus heldout|train|all")
+    try:
+        if data is not None:
+            rows = list(read_jsonl(data, field=field))
+        else:
+            if corpus not in ("heldout", "train", "all"):
+                raise typer.BadParameter("heldout, train or all", param_hint="--corpus")
+            rows = load_corpus(None if corpus == "all" else corpus)
+    except DataError as error:
+        console.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from None
+    clf = classifier.load(model) if model is not None else load_current_classifier()
+    report = evaluate_rows(clf, rows)
+    if as_json:
+        keys = ("n", "macro_f1", "ok_flag_rate", "per_label", "posts_per_second")
+        out = {k: report[k] for k in keys}
+        out.update({"confusion": report["confusion"], "per_stratum": report["per_stratum"]})
+        out.update({"model_version": clf.model_version, "rules_version": clf.rules_version})
+        typer.echo(json.dumps(out, ensure_ascii=False))
+        return
+    print_report(report, clf.model_version, clf.rules_version)
+
+
+def print_report(report: dict[str, Any], model_version: str, rules_version: str) -> None:
+    console.print(f"model {model_version}, rules {rules_version}: {report['n']} rows")
+    table = Table("label", "precision", "recall", "F1", "support", title="per label")
+    for label, s in report["per_label"].items():
+        table.add_row(
+            label, f"{s['precision']:.4f}", f"{s['recall']:.4f}", f"{s['f1']:.4f}", str(s["support"])
+        )
+    console.print(table)
+    labels = report["labels"]
+    confusion = Table("gold \\ predicted", *labels, title="confusion matrix")
+    for gold in labels:
+        confusion.add_row(gold, *(str(report["confusion"][gold][p]) for p in labels))
+    console.print(confusion)
+    if report["per_stratum"]:
+        strata = Table("stratum", "n", "labels", "accuracy", "flagged", title="per stratum")
+        for name, s in report["per_stratum"].items():
+            labels_text = ", ".join(f"{k} {v}" for k, v in s["labels"].items())
+            strata.add_row(name, str(s["n"]), labels_text, f"{s['accuracy']:.4f}", f"{s['flag_rate']:.4f}")
+        console.print(strata)
+    console.print(
+        f"macro-F1 [bold]{report['macro_f1']:.4f}[/bold]  "
+        f"ok_flag_rate [bold]{report['ok_flag_rate']}[/bold]  "
+        f"throughput {report['posts_per_second']} posts/s"
+    )

@@ -1,0 +1,182 @@
+"""Query functions for findings and for the markers that say a post was classified."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from store.errors import InvalidInput
+from store.models import FINDING_CATEGORIES, Finding, Post, PostClassification, utcnow
+
+# Posts that still show text worth classifying; deleted posts keep the findings they already have.
+CLASSIFIABLE_STATUSES = ("live", "edited")
+
+
+@dataclass(frozen=True)
+class NewFinding:
+    """A finding to store; `spans` are [{"start", "end", "text", "source"}] into the post's text."""
+
+    category: str
+    score: float
+    source: str
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _pending_condition(model_version: str, rules_version: str) -> Any:
+    """Posts with no marker for these versions, or whose text changed since they were marked."""
+    marker = aliased(PostClassification)
+    done = (
+        select(marker.id)
+        .where(
+            marker.post_id == Post.id,
+            marker.model_version == model_version,
+            marker.rules_version == rules_version,
+            marker.post_version >= Post.version,
+        )
+        .exists()
+    )
+    return and_(Post.status.in_(CLASSIFIABLE_STATUSES), ~done)
+
+
+def list_unclassified_posts(
+    *, session: Session, model_version: str, rules_version: str, limit: int, after_id: int = 0
+) -> list[Post]:
+    """Up to `limit` posts (by id, after `after_id`) not yet classified by these versions."""
+    query = (
+        select(Post)
+        .where(_pending_condition(model_version, rules_version), Post.id > after_id)
+        .order_by(Post.id)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def count_unclassified_posts(*, session: Session, model_version: str, rules_version: str) -> int:
+    query = select(func.count()).select_from(Post).where(_pending_condition(model_version, rules_version))
+    return int(session.scalar(query) or 0)
+
+
+def record_classification(
+    *,
+    session: Session,
+    post: Post,
+    findings: Sequence[NewFinding],
+    model_version: str,
+    rules_version: str,
+    classified_at: datetime | None = None,
+) -> list[Finding]:
+    """Store a post's findings and mark it classified by these versions (in the caller's unit of work).
+
+    The marker and the findings go in together, so a batch either lands whole or not at all; a
+    rerun after a crash finds no marker for the lost batch and no half of its findings.
+    """
+    when = classified_at or utcnow()
+    rows: list[Finding] = []
+    for item in findings:
+        if item.category not in FINDING_CATEGORIES:
+            raise InvalidInput(f"unknown finding category {item.category!r}")
+        detail = {**item.detail, "post_version": post.version}
+        row = Finding(
+            account_id=post.account_id,
+            post_id=post.id,
+            category=item.category,
+            score=float(item.score),
+            spans=list(item.spans),
+            source=item.source[:100],
+            detail=detail,
+            model_version=model_version,
+            rules_version=rules_version,
+            state="open",
+            created_at=when,
+            updated_at=when,
+        )
+        session.add(row)
+        rows.append(row)
+    marker = session.scalar(
+        select(PostClassification).where(
+            PostClassification.post_id == post.id,
+            PostClassification.model_version == model_version,
+            PostClassification.rules_version == rules_version,
+        )
+    )
+    if marker is None:
+        session.add(
+            PostClassification(
+                post_id=post.id,
+                model_version=model_version,
+                rules_version=rules_version,
+                post_version=post.version,
+                classified_at=when,
+            )
+        )
+    else:  # the post was edited since: its new text was classified now
+        marker.post_version = post.version
+        marker.classified_at = when
+    return rows
+
+
+def list_findings(
+    *,
+    session: Session,
+    post_id: int | None = None,
+    account_id: int | None = None,
+    category: str | None = None,
+    state: str | None = None,
+    model_version: str | None = None,
+    limit: int | None = None,
+) -> list[Finding]:
+    """Findings, highest score first within the newest."""
+    query = select(Finding).order_by(Finding.created_at.desc(), Finding.score.desc(), Finding.id.desc())
+    if post_id is not None:
+        query = query.where(Finding.post_id == post_id)
+    if account_id is not None:
+        query = query.where(Finding.account_id == account_id)
+    if category is not None:
+        query = query.where(Finding.category == category)
+    if state is not None:
+        query = query.where(Finding.state == state)
+    if model_version is not None:
+        query = query.where(Finding.model_version == model_version)
+    if limit:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def count_findings(
+    *, session: Session, model_version: str | None = None, rules_version: str | None = None
+) -> dict[str, int]:
+    """Number of findings per category, optionally for one model and rules version."""
+    query = select(Finding.category, func.count()).group_by(Finding.category)
+    conditions = []
+    if model_version is not None:
+        conditions.append(Finding.model_version == model_version)
+    if rules_version is not None:
+        conditions.append(Finding.rules_version == rules_version)
+    if conditions:
+        query = query.where(and_(*conditions))
+    return {category: count for category, count in session.execute(query)}
+
+
+def count_classified_posts(*, session: Session, model_version: str, rules_version: str) -> int:
+    query = select(func.count()).where(
+        PostClassification.model_version == model_version, PostClassification.rules_version == rules_version
+    )
+    return int(session.scalar(query) or 0)
+
+
+__all__ = [
+    "CLASSIFIABLE_STATUSES",
+    "NewFinding",
+    "count_classified_posts",
+    "count_findings",
+    "count_unclassified_posts",
+    "list_findings",
+    "list_unclassified_posts",
+    "record_classification",
+]
