@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -61,32 +62,38 @@ class RunLedger:
         self._counts: dict[int, Counter[str]] = {account_id: Counter() for account_id in self.run_ids}
         self._errors: dict[int, list[str]] = {account_id: [] for account_id in self.run_ids}
         self._blocked: set[int] = set()
+        # The reactor records pages and errors while the storage thread records what it stored.
+        self._lock = threading.RLock()
 
     # ---- recording --------------------------------------------------------------------------
     def add(self, account_id: int, counts: Mapping[str, int]) -> None:
         if account_id in self.run_ids:
-            self._counts[account_id].update({k: v for k, v in counts.items() if v})
+            with self._lock:
+                self._counts[account_id].update({k: v for k, v in counts.items() if v})
 
     def error(self, account_id: int, message: str, *, blocked: bool = False) -> bool:
         """Records an error; returns False when the same message was already recorded for the run."""
         if account_id not in self.run_ids:
             return False
-        if blocked:
-            self._blocked.add(account_id)
-        self._counts[account_id]["errors"] += 1
-        errors = self._errors[account_id]
-        if message in errors:
-            return False
-        if len(errors) < MAX_ERRORS_KEPT:
-            errors.append(message)
-        return True
+        with self._lock:
+            if blocked:
+                self._blocked.add(account_id)
+            self._counts[account_id]["errors"] += 1
+            errors = self._errors[account_id]
+            if message in errors:
+                return False
+            if len(errors) < MAX_ERRORS_KEPT:
+                errors.append(message)
+            return True
 
     # ---- reading ----------------------------------------------------------------------------
     def counts(self, account_id: int) -> dict[str, int]:
-        return dict(self._counts.get(account_id, {}))
+        with self._lock:
+            return dict(self._counts.get(account_id, {}))
 
     def errors(self, account_id: int) -> list[str]:
-        return list(self._errors.get(account_id, []))
+        with self._lock:
+            return list(self._errors.get(account_id, []))
 
     def is_blocked(self, account_id: int) -> bool:
         return account_id in self._blocked

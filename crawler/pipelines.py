@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT_CHARS = 2_000_000
 MAX_FUTURE = timedelta(days=1)
 _engines: dict[str, Engine] = {}
+_writers: dict[str, ThreadPoolExecutor] = {}
 # Responses this process received (all spiders): each process of a distributed round reports its share.
 fetched_pages = 0
 
@@ -36,6 +38,17 @@ def shared_engine(url: str) -> Engine:
     if url not in _engines:
         _engines[url] = make_engine(url)
     return _engines[url]
+
+
+def shared_writer(url: str) -> ThreadPoolExecutor:
+    """One writer thread per database per process: batches are stored in order, off the reactor.
+
+    The reactor keeps fetching and parsing while a batch is written or waits for SQLite's write
+    lock (held by another crawl process); sqlite3 and psycopg release the GIL while they wait.
+    """
+    if url not in _writers:
+        _writers[url] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="govwatch-store")
+    return _writers[url]
 
 
 class ValidationPipeline:
@@ -85,6 +98,8 @@ class StoragePipeline:
     same moment); what still fails is recorded on the crawl run, and the crawl goes on.
     """
 
+    MAX_PENDING = 4
+
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
@@ -92,6 +107,7 @@ class StoragePipeline:
         self.batch_size = settings.getint("GOVWATCH_BATCH_SIZE", 200)
         self.batch_seconds = settings.getfloat("GOVWATCH_BATCH_SECONDS", 5.0)
         self.buffer: list[PostItem | GoneItem] = []
+        self.pending: deque[Future[None]] = deque()
         self.last_flush = time.monotonic()
         crawler.signals.connect(self.response_received, signal=signals.response_received)
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
@@ -109,6 +125,7 @@ class StoragePipeline:
         if not self.database_url:
             raise RuntimeError("GOVWATCH_DATABASE_URL is not set: the storage pipeline has nowhere to write")
         self.session_factory = make_session_factory(shared_engine(self.database_url))
+        self.writer = shared_writer(self.database_url)
 
     def response_received(self, response: Response, request: Any, spider: Any = None) -> None:
         global fetched_pages
@@ -134,12 +151,15 @@ class StoragePipeline:
 
     def close_spider(self) -> None:
         self.flush()
+        while self.pending:
+            self.pending.popleft().result()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         # After close_spider: every batch is stored, and (unlike there) the reason is known.
         spider.finish_runs(self.session_factory, reason)
 
     def flush(self) -> None:
+        """Hands the buffered items to the writer thread (waiting if it is MAX_PENDING batches behind)."""
         batch, self.buffer = self.buffer, []
         self.last_flush = time.monotonic()
         if not batch:
@@ -147,6 +167,14 @@ class StoragePipeline:
         by_account: dict[int, list[PostItem | GoneItem]] = defaultdict(list)
         for item in batch:
             by_account[item.account_id].append(item)
+        while self.pending and self.pending[0].done():
+            self.pending.popleft()
+        while len(self.pending) >= self.MAX_PENDING:  # back-pressure: never hold more than this in memory
+            self.pending.popleft().result()
+        self.pending.append(self.writer.submit(self._write, by_account, len(batch)))
+
+    def _write(self, by_account: dict[int, list[PostItem | GoneItem]], size: int) -> None:
+        """In the writer thread: store one batch, retrying what another process may have raced."""
         for attempt in range(1, 4):
             try:
                 self._store(by_account)
@@ -156,7 +184,7 @@ class StoragePipeline:
                     self._give_up(by_account, error)
                     return
                 # Another crawl process stored the same post meanwhile, or the database was busy.
-                log.info("storing %d items failed (%s); retrying", len(batch), error.__class__.__name__)
+                log.info("storing %d items failed (%s); retrying", size, error.__class__.__name__)
                 time.sleep(0.2 * attempt)
             except Exception as error:  # the batch boundary: record, roll back (done by begin()), go on
                 self._give_up(by_account, error)

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from govwatch.settings import Settings
 
@@ -38,7 +41,10 @@ class CrawlSummary:
 
     runs: list[RunSummary] = field(default_factory=list)
     returncode: int = 0
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time, process start-up included
+    crawl_seconds: float = 0.0  # from the first crawl process starting its crawl to the last one ending
+    pages: int = 0  # responses received, all processes together
+    processes: int = 0
     log_tail: str = ""  # the worker's last log lines, when it did not end cleanly
 
     @property
@@ -100,6 +106,44 @@ def worker_command(
     return command
 
 
+def site_of(source: Mapping[str, Any] | None) -> str:
+    """The site (scheme-less origin) an account's source lives on: politeness is per site."""
+    source = source or {}
+    url = source.get("url") or next(iter(source.get("articles") or []), "")
+    return urlsplit(str(url)).netloc.lower()
+
+
+def plan_shards(settings: Settings, accounts: Sequence[Any], processes: int) -> list[list[int]]:
+    """Accounts split into at most `processes` groups, every site's accounts in one group.
+
+    Per-site concurrency and delays are enforced inside a crawl process, so a site must never be
+    crawled by two processes of one crawl; many sites spread over the processes.
+    """
+    by_site: dict[str, list[int]] = {}
+    for account in accounts:
+        by_site.setdefault(site_of(account.source), []).append(account.id)
+    shards: list[list[int]] = [[] for _ in range(max(1, min(processes, len(by_site))))]
+    for _site, ids in sorted(by_site.items(), key=lambda item: (-len(item[1]), item[0])):
+        min(shards, key=len).extend(ids)
+    return [sorted(shard) for shard in shards if shard]
+
+
+def select_accounts(
+    settings: Settings, account_ids: Sequence[int] | None, region_code: str | None, all_accounts: bool
+) -> list[Any]:
+    from govwatch.context import open_store
+    from store.accounts import list_accounts
+
+    if account_ids is None and not region_code and not all_accounts:
+        raise ValueError("name the accounts to crawl: account_ids, region_code or all_accounts=True")
+    session_factory = open_store(settings)
+    with session_factory() as session:
+        if account_ids is not None:
+            # Named accounts are crawled whatever their status; a region or "all" takes active ones.
+            return list_accounts(session=session, account_ids=account_ids)
+        return list_accounts(session=session, region_code=region_code, status="active")
+
+
 def crawl_accounts(
     settings: Settings,
     account_ids: Sequence[int] | None = None,
@@ -109,51 +153,91 @@ def crawl_accounts(
     scrapy_settings: Mapping[str, Any] | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     timeout: float | None = None,
+    processes: int | None = None,
 ) -> CrawlSummary:
     """Crawls the accounts (by id, by region, or all active ones) and returns one summary per run.
 
-    Progress arrives through `on_event` as dicts: {"event": "accounts"|"runs"|"progress"|"run"|"done", ...}.
-    `scrapy_settings` overrides crawler settings for this crawl (tests use it to drop the delays).
+    The accounts are split by site over `processes` crawl processes (default: the
+    `crawl_processes` setting). Progress arrives through `on_event` as dicts:
+    {"event": "accounts"|"runs"|"progress"|"run"|"done", ...}. `scrapy_settings` overrides crawler
+    settings for this crawl (tests use it to drop the delays).
     """
-    command = worker_command(
-        account_ids=account_ids, region_code=region_code, all_accounts=all_accounts, scrapy_settings=scrapy_settings
-    )
     started = time.monotonic()
+    accounts = select_accounts(settings, account_ids, region_code, all_accounts)
     summary = CrawlSummary()
-    names: dict[int, str] = {}
-    with tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace") as log_file:
-        process = subprocess.Popen(
-            command,
-            cwd=REPO_ROOT,
-            env=settings_environment(settings),
-            stdout=subprocess.PIPE,
-            stderr=log_file,
-            text=True,
-            encoding="utf-8",
-        )
-        assert process.stdout is not None
-        try:
-            for line in process.stdout:
-                event = _event(line)
-                if event is None:
-                    continue
-                if event.get("event") == "accounts":
-                    names = {int(k): v for k, v in event.get("names", {}).items()}
-                elif event.get("event") == "run":
-                    summary.runs.append(RunSummary(event["account_id"], event["run_id"], event["status"],
-                                                   event["counts"], event["error"], names.get(event["account_id"])))  # fmt: skip
-                if on_event is not None:
-                    on_event(event)
-            summary.returncode = process.wait(timeout=timeout)
-        except BaseException:
-            process.kill()
-            process.wait()
-            raise
-        if summary.returncode != 0:
-            log_file.seek(0)
-            summary.log_tail = log_file.read()[-4000:]
+    names = {account.id: account.name for account in accounts}
+    if on_event is not None:
+        on_event({"event": "accounts", "account_ids": list(names), "names": names})
+    if not accounts:
+        summary.seconds = time.monotonic() - started
+        return summary
+    shards = plan_shards(settings, accounts, processes or settings.crawl_processes)
+    events: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
+    workers: list[tuple[subprocess.Popen[str], Any]] = []
+    spans: list[tuple[float, float]] = []
+    try:
+        for number, shard in enumerate(shards):
+            log_file = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+            process = subprocess.Popen(
+                worker_command(account_ids=shard, scrapy_settings=scrapy_settings),
+                cwd=REPO_ROOT,
+                env=settings_environment(settings),
+                stdout=subprocess.PIPE,
+                stderr=log_file,
+                text=True,
+                encoding="utf-8",
+            )
+            workers.append((process, log_file))
+            threading.Thread(target=_read_events, args=(number, process, events), daemon=True).start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        running = len(workers)
+        while running:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                _, event = events.get(timeout=wait)
+            except queue.Empty:
+                raise subprocess.TimeoutExpired("crawler.worker", timeout or 0) from None
+            if event is None:
+                running -= 1
+                continue
+            kind = event.get("event")
+            if kind == "accounts":
+                continue  # announced above, for all the processes at once
+            if kind == "run":
+                summary.runs.append(RunSummary(event["account_id"], event["run_id"], event["status"],
+                                               event["counts"], event["error"], names.get(event["account_id"])))  # fmt: skip
+            elif kind == "crawled" and "started_at" in event:
+                spans.append((event["started_at"], event["finished_at"]))
+            elif kind == "done":
+                summary.pages += int(event.get("pages", 0))
+            if on_event is not None:
+                on_event(event)
+        for process, log_file in workers:
+            code = process.wait()
+            if code != 0:
+                summary.returncode = summary.returncode or code
+                log_file.seek(0)
+                summary.log_tail += log_file.read()[-4000:]
+    finally:
+        for process, log_file in workers:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+            log_file.close()
+    summary.processes = len(workers)
+    if spans:
+        summary.crawl_seconds = max(end for _, end in spans) - min(begin for begin, _ in spans)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _read_events(number: int, process: subprocess.Popen[str], events: queue.Queue[Any]) -> None:
+    assert process.stdout is not None
+    for line in process.stdout:
+        event = _event(line)
+        if event is not None:
+            events.put((number, event))
+    events.put((number, None))
 
 
 def _event(line: str) -> dict[str, Any] | None:

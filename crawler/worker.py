@@ -13,6 +13,7 @@ import os
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -159,6 +160,8 @@ def crawl_in_process(
     if crawl_round is not None:
         assert settings.redis_url is not None
         for name, value in crawl_round.scrapy_settings(settings.redis_url).items():
+            if isinstance(value, dict):  # EXTENSIONS: add to ours, do not replace them
+                value = {**config.getdict(name), **value}
             config.set(name, value, priority="cmdline")
     collected: list[RunOutcome] = []
 
@@ -169,9 +172,13 @@ def crawl_in_process(
         emit(event)
 
     ledger.emit = record
+    started, started_at = time.monotonic(), time.time()
     try:
         if plans:
             process = CrawlerProcess(config)  # logs to stderr at LOG_LEVEL (WARNING unless overridden)
+            # Scrapy filters by level at its handler only: without this, every page still builds
+            # the log records of "Crawled (200)" and "Scraped from" just to drop them.
+            logging.getLogger("scrapy").setLevel(config.get("LOG_LEVEL"))
             for kind, spider_cls in SPIDERS.items():
                 kind_plans = [plan for plan in plans if plan.kind == kind]
                 if kind_plans:
@@ -180,6 +187,8 @@ def crawl_in_process(
     finally:
         if crawl_round is not None:
             crawl_round.leave()
+    emit({"event": "crawled", "seconds": round(time.monotonic() - started, 3), "started_at": started_at,
+          "finished_at": time.time()})
     return outcomes + collected
 
 

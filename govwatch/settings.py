@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -33,6 +34,11 @@ class Settings(BaseSettings):
     )
     crawl_concurrency_per_site: int = Field(1, ge=1, description="Requests in flight at once to one site.")
     crawl_timeout: float = Field(30.0, gt=0, description="Seconds a crawl waits for a page before retrying.")
+    crawl_processes: int = Field(
+        default_factory=lambda: min(4, os.cpu_count() or 1),
+        ge=1,
+        description="Crawl processes per crawl; accounts are split by site, so a site is never crawled twice at once.",
+    )
     crawl_max_bytes: int = Field(
         10 * 1024 * 1024, gt=0, description="A larger page is not stored; the crawl run records it as an error."
     )

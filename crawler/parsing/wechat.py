@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
+import lxml.html
+from lxml import etree
 from parsel import Selector
 
 from crawler.parsing.base import PageResult, ParsedPost, error_page
@@ -31,15 +35,37 @@ _JS_STRING = r"""(?:"((?:\\.|[^"\\])*)"|'((?:\\.|[^'\\])*)')"""
 _ARTICLE_LINK = re.compile(r"/s(?:/[\w-]{6,}|\?[^\"'<>\s]*__biz=)")
 
 
+_SCRIPT_BLOCK = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.S | re.I)
+# `var mid = "" || "2650";`, `window.biz = '...'`, `content_noencode: '...'` (not `d.nick_name = ...`).
+_ASSIGNMENT = re.compile(
+    r"""(?<![\w$.])(?:var\s+|window\.)?([A-Za-z_$][\w$]*)\s*[:=]\s*"""
+    r"""((?:(?:"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')\s*(?:\|\|\s*)?)+)"""
+)
+
+
+@lru_cache(maxsize=8)
+def _script_vars(html: str) -> dict[str, str]:
+    """Every string the page's scripts assign, first non-empty value per name, in one pass.
+
+    One pass instead of a search per variable: a real article page carries ~100 KB of inline
+    script, and this runs for every article crawled.
+    """
+    found: dict[str, str] = {}
+    for script in _SCRIPT_BLOCK.findall(html):
+        for match in _ASSIGNMENT.finditer(script):
+            name = match.group(1)
+            if name in found:
+                continue
+            for double, single in re.findall(_JS_STRING, match.group(2)):
+                if double or single:
+                    found[name] = _js_unescape(double or single)
+                    break
+    return found
+
+
 def _js_var(html: str, name: str) -> str | None:
-    """The first non-empty string a script assigns to `name` (`var mid = "" || "2650";`, `mid: '2650'`)."""
-    pattern = re.compile(rf"""(?:\bvar\s+|\bwindow\.|[\s,{{;.]){re.escape(name)}\s*[:=]\s*((?:{_JS_STRING}\s*(?:\|\|\s*)?)+)""")
-    for match in pattern.finditer(html):
-        for double, single in re.findall(_JS_STRING, match.group(1)):
-            value = double or single
-            if value:
-                return _js_unescape(value)
-    return None
+    """The first non-empty string a script assigns to `name`."""
+    return _script_vars(html).get(name) if html else None
 
 
 def _js_unescape(value: str) -> str:
@@ -66,7 +92,9 @@ def article_ids(html: str, url: str) -> dict[str, str]:
         if value:
             ids[name] = value
     for source in (_js_var(html, "msg_link"), url):
-        if not source:
+        if len(ids) == 4:
+            break
+        if not source or "?" not in source:
             continue
         query = parse_qs(urlsplit(_unescape_html_entities(source)).query)
         for name in ("__biz", "mid", "idx", "sn"):
@@ -92,21 +120,41 @@ def classify_notice(text: str) -> str | None:
     return None
 
 
+# Compiled once: this parser runs for every article crawled, and parsel's per-call CSS translation
+# and Selector objects cost more than the lookups themselves.
+_HTML_PARSER = lxml.html.HTMLParser(encoding="utf-8", huge_tree=True)
+_X_CONTENT = etree.XPath('//*[@id="js_content"]')
+_X_TITLE = etree.XPath('string(//*[@id="activity-name"])')
+_X_OG_TITLE = etree.XPath('string(//meta[@property="og:title"]/@content)')
+_X_NAME = etree.XPath('string(//*[@id="js_name"])')
+_X_AUTHOR_META = etree.XPath('string(//meta[@name="author"]/@content)')
+_X_AUTHOR_NAME = etree.XPath('string(//*[@id="js_author_name"])')
+_X_PUBLISH_TIME = etree.XPath('string(//*[@id="publish_time"])')
+_X_ORIGINAL = etree.XPath('boolean(//*[@id="copyright_logo"])')
+_X_VISIBLE = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+_X_DATA_SRC = etree.XPath(".//img/@data-src")
+
+
+def _parse_html(html: str) -> Any:
+    root = etree.fromstring(html.encode("utf-8", "replace"), parser=_HTML_PARSER) if html.strip() else None
+    return root if root is not None else lxml.html.fromstring("<html></html>")
+
+
 def parse_wechat_article(
     url: str, body: bytes, content_type: str | None = None, *, fetched_at: datetime | None = None
 ) -> PageResult:
     html, _, _ = decode_body(body, content_type)
-    selector = Selector(text=html or "<html></html>")
+    root = _parse_html(html)
     ids = article_ids(html, url)
     key = article_key(ids, url)
 
     item_show_type = _js_var(html, "item_show_type") or _item_show_type_number(html)
     text = ""
     images: list[str] = []
-    content = selector.css("#js_content")
+    content = _X_CONTENT(root)
     if content:
-        images = [urljoin(url, src) for src in content.css("img::attr(data-src)").getall()]
-        text = html_to_text(content[0].root)
+        images = [urljoin(url, src) for src in _X_DATA_SRC(content[0])]
+        text = html_to_text(content[0])
     if not text:
         # Text share (item_show_type 10): no #js_content, the text is a script string.
         raw = _js_object_string(html, "text_page_info", "content") or _js_var(html, "text_content")
@@ -118,34 +166,32 @@ def parse_wechat_article(
         if raw:
             text = clean_text(_unescape_html_entities(raw))
         images = images or _picture_list(html)
-    title = clean_text(selector.css("h1#activity-name::text, #activity-name::text").get(default=""))
+    title = clean_text(_X_TITLE(root))
     if not title and item_show_type != "10":
-        title = clean_text(selector.css('meta[property="og:title"]::attr(content)').get(default=""))
+        title = clean_text(_X_OG_TITLE(root))
         title = title or clean_text(_unescape_html_entities(_js_var(html, "msg_title") or ""))
     if not title and text:
         title = first_line(text)
 
     if not text:
-        visible = clean_text(" ".join(selector.css("body *:not(script):not(style)::text").getall()))
+        visible = clean_text(" ".join(_X_VISIBLE(root)))
         status = classify_notice(visible or html)
         if status is not None:
             return PageResult(kind="wechat", url=url, status=status, error=f"{NOTICE_MESSAGES[status]} at {url}")
-        if selector.css("#js_content"):
+        if content:
             return error_page("wechat", url, "the article has an empty body")
         return error_page("wechat", url, "not a WeChat article page (no #js_content, no share text)")
 
-    account = clean_text(selector.css("#js_name::text").get(default="")) or _nick_name(html)
-    author = clean_text(selector.css('meta[name="author"]::attr(content)').get(default="")) or None
-    if not author:
-        author = clean_text(selector.css("#js_author_name::text").get(default="")) or None
+    account = clean_text(_X_NAME(root)) or _nick_name(html)
+    author = clean_text(_X_AUTHOR_META(root)) or clean_text(_X_AUTHOR_NAME(root)) or None
     published = parse_datetime(_js_var(html, "ct"), now=fetched_at) or parse_datetime(
-        _js_var(html, "createTime") or selector.css("#publish_time::text").get(default=""), now=fetched_at
+        _js_var(html, "createTime") or _X_PUBLISH_TIME(root), now=fetched_at
     )
     copyright_stat = _js_var(html, "copyright_stat") or _js_var(html, "_copyright_stat")
     is_original: bool | None = None
     if copyright_stat is not None:
         is_original = copyright_stat in ("1", "11")
-    if selector.css("#copyright_logo"):
+    if _X_ORIGINAL(root):
         is_original = True
     metrics = {
         "reads": parse_count(_js_var(html, "read_num")),
@@ -217,6 +263,9 @@ def parse_wechat_index(
     from crawler.parsing.feed import looks_like_feed, parse_feed
 
     if looks_like_feed(body):
+        fast = _index_from_clean_xml(url, body, fetched_at)
+        if fast is not None:
+            return fast
         result = parse_feed(url, body, content_type, fetched_at=fetched_at)
         result.kind = "wechat"
         result.listing = True
@@ -254,6 +303,52 @@ def parse_wechat_index(
 
 ARTICLE_MARKERS = (b'id="js_content"', b"activity-name", b"var ct ", b"var ct=", b"text_page_info",
                    b"picture_page_info_list", b"js_name", b"weui-msg")  # fmt: skip
+
+
+_XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+
+
+def _index_from_clean_xml(url: str, body: bytes, fetched_at: datetime | None) -> PageResult | None:
+    """The links of a well-formed RSS/Atom index, read with lxml; None sends the page to feedparser.
+
+    An index only needs each entry's link, title and date, and a bridge's index can list hundreds
+    of articles: feedparser's full parse of one such page costs more than crawling a dozen articles.
+    """
+    try:
+        root = etree.fromstring(body, parser=_XML_PARSER)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+    if root is None or etree.QName(root).localname not in ("rss", "feed", "RDF"):
+        return None
+    result = PageResult(kind="wechat", url=url, listing=True)
+    seen: set[str] = set()
+    for entry in root.iter("{*}item", "{*}entry"):
+        link = ""
+        for child in entry:
+            if not isinstance(child.tag, str) or etree.QName(child).localname != "link":
+                continue
+            href = child.get("href") or (child.text or "")
+            if href.strip() and child.get("rel", "alternate") == "alternate":
+                link = href.strip()
+                break
+        if not link:
+            continue
+        link = urljoin(url, link)
+        if link in seen:
+            continue
+        seen.add(link)
+        title = entry.findtext("{*}title") or entry.findtext("title") or ""
+        date = next((entry.findtext(f"{{*}}{name}") or entry.findtext(name) for name in
+                     ("pubDate", "published", "updated", "date") if entry.findtext(f"{{*}}{name}") or
+                     entry.findtext(name)), None)  # fmt: skip
+        result.posts.append(ParsedPost(key=article_key(article_ids("", link), link), url=link,
+                                       title=clean_text(title) or None,
+                                       published_at=parse_datetime(date, now=fetched_at) if date else None,
+                                       detail_url=link))  # fmt: skip
+    for element in root.iter("{*}link", "link"):
+        if element.get("rel") == "next" and element.get("href"):
+            result.next = urljoin(url, element.get("href"))
+    return result
 
 
 def looks_like_wechat_index(body: bytes) -> bool:
