@@ -30,16 +30,17 @@ __all__ = [
     "resolve_model_dir",
 ]
 
-# The default model ships inside the package so an installed govwatch finds it; DEFAULT names it.
+# The default model ships inside the package so an installed govwatch finds it; DEFAULT.txt names
+# it (with a suffix so that package data includes it). CURRENT names a promoted version.
 PACKAGED_MODELS = Path(__file__).resolve().parent / "models"
-POINTER_FILES = ("CURRENT", "DEFAULT")
+POINTER_FILES = ("CURRENT", "DEFAULT.txt")
 
 
 def resolve_model_dir(path: str | Path | None = None) -> Path:
     """The model version directory `path` designates.
 
     `path` may be a version directory (with metadata.json), or a folder of versions with a
-    CURRENT (promoted) or DEFAULT file naming one; None means the packaged default.
+    CURRENT (promoted) or DEFAULT.txt file naming one; None means the packaged default.
     """
     target = Path(path) if path is not None else PACKAGED_MODELS
     if (target / "metadata.json").is_file():
@@ -50,7 +51,7 @@ def resolve_model_dir(path: str | Path | None = None) -> Path:
             if not version or "/" in version or version.startswith("."):
                 raise ModelError(f"{target / pointer} does not name a version")
             return target / version
-    raise ModelError(f"no model in {target}: expected metadata.json, or a CURRENT or DEFAULT file")
+    raise ModelError(f"no model in {target}: expected metadata.json, or a CURRENT or DEFAULT.txt file")
 
 
 def load(path: str | Path | None = None, *, rules: str | Path | None = None) -> Classifier:

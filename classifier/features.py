@@ -30,14 +30,19 @@ __all__ = [
     "canonicalize",
     "canonicalize_many",
     "reference_tokenize",
+    "script_profile",
     "tokenize",
 ]
 
 # Bump when anything below changes what a text turns into; a saved model records it and `load`
 # refuses a model whose features were computed differently.
-FEATURE_FORMAT = 1
+FEATURE_FORMAT = 2
 
-_URL = re.compile(r"(?:https?://|www\.)[\w./?=&%#:~+\-@]*|http(?:s?x{2,})", re.IGNORECASE)
+# URLs (and the masked `httpxxxx` of the public data). Applied to lower-cased text, and written
+# to start with a literal so the regex engine can jump between candidates: an alternation or
+# IGNORECASE at the front makes it try every position, ten times slower on a batch.
+_URL_CHARS = r"[a-z0-9./?=&%#:~+\-@_]*"  # ASCII only: a Chinese word right after a link is not part of it
+_URL = re.compile(rf"(?:http|www\.)(?:s?://{_URL_CHARS}|s?x{{2,}}|(?<=www\.){_URL_CHARS})")
 _URL_TOKEN = "httpurl"
 _ZERO = 48
 _NINE = 57
@@ -54,6 +59,8 @@ class _CharTables:
         self.digit = np.zeros(0, dtype=bool)
         self.joiner = np.zeros(0, dtype=bool)
         self.latin = np.zeros(0, dtype=bool)
+        self.letter = np.zeros(0, dtype=bool)
+        self.han = np.zeros(0, dtype=bool)
 
     def get(self) -> _CharTables:
         if self._ready:
@@ -62,11 +69,18 @@ class _CharTables:
             if not self._ready:
                 size = 0x110000
                 keep = np.zeros(size, dtype=bool)
+                letter = np.zeros(size, dtype=bool)
                 # Letters, numbers and punctuation stay; symbols, emoji, spaces and controls go.
                 for cp in range(0x30000):
-                    if unicodedata.category(chr(cp))[0] in "LNP":
+                    category = unicodedata.category(chr(cp))[0]
+                    if category in "LNP":
                         keep[cp] = True
+                        letter[cp] = category == "L"
                 keep[0x30000:0x40000] = True  # CJK extensions G and later: ideographs
+                letter[0x30000:0x40000] = True
+                han = np.zeros(size, dtype=bool)
+                for lo, hi in ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3FFFF)):
+                    han[lo : hi + 1] = True
                 keep[ord("_")] = False
                 digit = np.zeros(size, dtype=bool)
                 digit[_ZERO : _NINE + 1] = True
@@ -75,6 +89,7 @@ class _CharTables:
                 latin = np.zeros(size, dtype=bool)
                 latin[ord("a") : ord("z") + 1] = True
                 self.keep, self.digit, self.joiner, self.latin = keep, digit, joiner, latin
+                self.letter, self.han = letter, han
                 self._ready = True
         return self
 
@@ -117,6 +132,25 @@ def canonicalize_many(normalized_texts: Sequence[str]) -> list[str]:
         keep &= ~(digit & follows_digit)
         cps = np.where(digit, _ZERO, cps)
     return from_codepoints(cps[keep]).split("\0")
+
+
+def script_profile(canonical: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Per canonical text: (Chinese characters, other letters), not counting the URL token.
+
+    The model learnt Chinese; a text written mostly in another script (English, Mongolian,
+    Tibetan) gives it nothing to go on, and the pipeline lets only rules judge it.
+    """
+    n = len(canonical)
+    if not n:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    cleaned = [t.replace(_URL_TOKEN, "").replace("\0", "") for t in canonical]
+    cps = codepoints("\0".join(cleaned))
+    tables = _TABLES.get()
+    owner = np.repeat(np.arange(n), np.fromiter((len(t) + 1 for t in cleaned), dtype=np.int64, count=n))
+    owner = owner[: len(cps)]
+    han = np.bincount(owner, weights=tables.han[cps], minlength=n).astype(np.int64)
+    letters = np.bincount(owner, weights=tables.letter[cps], minlength=n).astype(np.int64)
+    return han, letters - han
 
 
 def _x_masks(cps: np.ndarray, digit: np.ndarray, latin: np.ndarray) -> np.ndarray:
@@ -260,7 +294,7 @@ class HashingFeaturizer:
             starts[0] = 0
             starts[1:] = ends[:-1] + 1
             h = _span_hashes(cps, starts, ends, salt=0x5EED0001)
-            owners = np.repeat(np.arange(n_docs, dtype=np.int64), counts)
+            owners = np.repeat(np.arange(n_docs, dtype=np.int32), counts)
             rows.append(owners)
             cols.append((h & word_mask).astype(np.int64))
             if self.word_bigrams and len(starts) > 1:
@@ -276,7 +310,7 @@ class HashingFeaturizer:
         if doc_lengths.sum():
             cps = codepoints("\0".join(canonical)).astype(np.uint64) + np.uint64(1)
             total = len(cps)
-            owner = np.repeat(np.arange(n_docs, dtype=np.int64), doc_lengths + 1)[:total]
+            owner = np.repeat(np.arange(n_docs, dtype=np.int32), doc_lengths + 1)[:total]
             # Distance from each position to the end of its document.
             doc_stop = np.cumsum(doc_lengths + 1) - 1
             room = doc_stop[owner] - np.arange(total, dtype=np.int64)
@@ -300,8 +334,7 @@ class HashingFeaturizer:
                     cols.append((h & char_mask).astype(np.int64) + word_buckets)
 
         if not rows:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
         return np.concatenate(rows), np.concatenate(cols)
 
     def counts(self, canonical: Sequence[str], words: Sequence[Sequence[str]] | None = None) -> sp.csr_matrix:
@@ -331,7 +364,8 @@ class HashingFeaturizer:
         idf_kept = idf_all_or_kept[buckets] if len(idf_all_or_kept) == self.n_buckets else idf_all_or_kept
         self.buckets_ = buckets
         self.idf_ = np.asarray(idf_kept, dtype=np.float32)
-        lookup = np.full(self.n_buckets, -1, dtype=np.int32)
+        # Buckets outside the model map to len(buckets): a sentinel column transform drops.
+        lookup = np.full(self.n_buckets, len(buckets), dtype=np.int32)
         lookup[buckets] = np.arange(len(buckets), dtype=np.int32)
         self.column_of_bucket_ = lookup
         self.n_word_columns_ = int(np.searchsorted(buckets, self.word_buckets))
@@ -344,27 +378,35 @@ class HashingFeaturizer:
         self, canonical: Sequence[str], words: Sequence[Sequence[str]] | None = None
     ) -> sp.csr_matrix:
         rows, cols = self.occurrences(canonical, words)
-        columns = self.column_of_bucket_[cols]
-        used = columns >= 0
         n_docs = len(canonical)
         n_cols = self.n_features
+        # Buckets the model does not use map to the sentinel column n_cols, dropped after
+        # counting (cheaper than masking every occurrence first).
+        width = n_cols + 1
+        columns = self.column_of_bucket_[cols]
         # Count (document, column) pairs by sorting one integer key, much faster than letting
         # scipy sort each row (int32 when it fits: it sorts twice as fast). Word columns all
         # precede character columns, so the sorted keys are already in CSR order.
-        dtype = np.int32 if n_docs * n_cols < 2**31 else np.int64
-        key = rows[used].astype(dtype) * dtype(n_cols) + columns[used].astype(dtype)
+        if n_docs * width < 2**31:
+            key = rows.astype(np.int32) * np.int32(width) + columns
+        else:
+            key = rows.astype(np.int64) * width + columns.astype(np.int64)
         key.sort()
         if len(key):
             flag = np.empty(len(key), dtype=bool)
             flag[0] = True
             np.not_equal(key[1:], key[:-1], out=flag[1:])
-            unique = key[flag].astype(np.int64)
-            count = np.diff(np.append(np.flatnonzero(flag), len(key)))
+            starts = np.flatnonzero(flag)
+            unique = key[starts]
+            count = np.diff(starts, append=len(key))
         else:
-            unique = key.astype(np.int64)
+            unique = key
             count = np.zeros(0, dtype=np.int64)
-        col = unique % n_cols
-        row = unique // n_cols
+        col = unique % width
+        row = unique // width
+        used = col < n_cols
+        if not used.all():
+            col, row, count = col[used], row[used], count[used]
         data = (1.0 + np.log(count)) * self.idf_[col]
         # L2 norm per document and block (words, characters), so neither block drowns the other.
         row_block = row * 2 + (col >= self.n_word_columns_)
@@ -373,7 +415,7 @@ class HashingFeaturizer:
         data = (data / norms[row_block]).astype(np.float32)
         indptr = np.zeros(n_docs + 1, dtype=np.int64)
         np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
-        return sp.csr_matrix((data, col.astype(np.int32), indptr), shape=(n_docs, n_cols))
+        return sp.csr_matrix((data, col.astype(np.int32, copy=False), indptr), shape=(n_docs, n_cols))
 
     def fit_transform(
         self,

@@ -40,36 +40,50 @@ _N_CODEPOINTS = 0x110000
 class _NfkcTables:
     """Per-code-point NFKC as numpy lookup tables (built on first use, shared by all threads).
 
-    Looking characters up in an array is several times faster than str.translate or a regex for
-    the common case, where only full-width punctuation changes and the length stays the same.
+    Looking characters up in an array is several times faster than str.translate or a regex.
+    `length[cp]` is how many characters cp becomes (1 for nearly all), `first[cp]` the first of
+    them, and `rest` holds the further characters of the few that expand (…, ㈱, ﬁ), starting
+    at `rest_at[cp]`.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._ready = False
-        self.single = np.zeros(0, dtype=np.uint32)
-        self.expands = np.zeros(0, dtype=bool)
-        self.mapping: dict[int, str] = {}
+        self.first = np.zeros(0, dtype=np.uint32)
+        self.length = np.zeros(0, dtype=np.uint8)
+        self.rest_at = np.zeros(0, dtype=np.int32)
+        self.rest = np.zeros(0, dtype=np.uint32)
+        self.first_bmp = np.zeros(0, dtype=np.uint16)
+        self.length_bmp = np.zeros(0, dtype=np.uint8)
 
     def ensure(self) -> _NfkcTables:
         if self._ready:
             return self
         with self._lock:
             if not self._ready:
-                single = np.arange(_N_CODEPOINTS, dtype=np.uint32)
-                expands = np.zeros(_N_CODEPOINTS, dtype=bool)
+                first = np.arange(_N_CODEPOINTS, dtype=np.uint32)
+                length = np.ones(_N_CODEPOINTS, dtype=np.uint8)
+                rest_at = np.zeros(_N_CODEPOINTS, dtype=np.int32)
+                rest: list[int] = [0]
                 for lo, hi in _NFKC_RANGES:
                     for cp in range(lo, hi + 1):
                         char = chr(cp)
                         out = unicodedata.normalize("NFKC", char)
                         if out == char:
                             continue
-                        if len(out) == 1:
-                            single[cp] = ord(out)
-                        else:
-                            expands[cp] = True
-                            self.mapping[cp] = out
-                self.single, self.expands = single, expands
+                        first[cp] = ord(out[0])
+                        length[cp] = len(out)
+                        if len(out) > 1:
+                            # rest_at points one before the 2nd character, so that the k-th
+                            # character (k >= 1) is rest[rest_at + k].
+                            rest_at[cp] = len(rest) - 1
+                            rest.extend(ord(c) for c in out[1:])
+                self.first, self.length, self.rest_at = first, length, rest_at
+                self.rest = np.array(rest, dtype=np.uint32)
+                # Small copies for the Basic Multilingual Plane: nearly every post stays in it,
+                # and tables that fit the CPU cache make the lookups several times faster.
+                self.first_bmp = first[:0x10000].astype(np.uint16)
+                self.length_bmp = length[:0x10000].copy()
                 self._ready = True
         return self
 
@@ -99,6 +113,7 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # zero-width characters. Lone spaces and newlines are left alone without a Python callback.
 _SPACE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]{2,}|[^\S \n]|[\u200b-\u200d\u2060\ufeff]")
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SEGMENT = re.compile(r"[^\n。！？!?；;]*[\n。！？!?；;]?")
 
 _converter_lock = threading.Lock()
@@ -150,22 +165,23 @@ def _apply_nfkc(text: str) -> tuple[str, _IntArray | None]:
         return text, None
     tables = _NFKC.ensure()
     cps = codepoints(text)
-    mapped = tables.single[cps]
-    expanding = np.flatnonzero(tables.expands[cps])
-    if not len(expanding):
+    if int(cps.max()) < 0x10000:
+        mapped = tables.first_bmp[cps].astype(np.uint32)
+        lengths = tables.length_bmp[cps]
+    else:
+        mapped = tables.first[cps]
+        lengths = tables.length[cps]
+    if (lengths == 1).all():
         return from_codepoints(mapped), None
-    # A few characters (…, ㈱, ligatures) become several: rebuild with an offset map.
-    lengths = np.ones(len(cps), dtype=np.int64)
-    pieces: list[str] = []
-    last = 0
-    for pos in expanding.tolist():
-        out = tables.mapping[int(cps[pos])]
-        pieces.append(from_codepoints(mapped[last:pos]))
-        pieces.append(out)
-        lengths[pos] = len(out)
-        last = pos + 1
-    pieces.append(from_codepoints(mapped[last:]))
-    return "".join(pieces), np.repeat(np.arange(len(cps), dtype=np.int64), lengths)
+    # Some characters become several: place each output character, all at once.
+    counts = lengths.astype(np.int64)
+    source = np.repeat(np.arange(len(cps), dtype=np.int64), counts)
+    starts = np.cumsum(counts) - counts
+    k = np.arange(len(source), dtype=np.int64) - starts[source]
+    out = mapped[source]
+    later = k > 0
+    out[later] = tables.rest[tables.rest_at[cps[source[later]]] + k[later]]
+    return from_codepoints(out), source
 
 
 def _delete(text: str, spans: list[tuple[int, int]]) -> tuple[str, _IntArray]:
@@ -276,6 +292,10 @@ def normalize(text: str) -> Normalized:
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
     current = text
+    if _SURROGATE.search(text):
+        # Lone surrogates (badly decoded input) cannot be encoded for OpenCC; a same-length
+        # replacement keeps every offset valid.
+        current = _SURROGATE.sub("\ufffd", text)
     index: _IntArray | None = None
     for step in (_apply_nfkc, _strip_pinyin, _to_simplified, _fold_space):
         current, source = step(current)

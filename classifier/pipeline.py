@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.features import canonicalize_many, iter_batches, tokenize
+from classifier.features import canonicalize_many, iter_batches, script_profile, tokenize
 from classifier.findings import Finding, Span
 from classifier.model import TextModel
 from classifier.normalize import Normalized, normalize
@@ -34,6 +34,7 @@ DEFAULT_THRESHOLDS = {"marketing": 0.5, "unverified": 0.5, "harmful": 0.5, "join
 MODEL_CHAR_LIMIT = 20_000
 MAX_SPANS = 20
 MAX_SENTENCES = 64
+MIN_CHINESE = 20
 SOURCE_LIMIT = 100
 _SENTENCE = re.compile(r"[^\n。！？!?；;]+[\n。！？!?；;]*")
 
@@ -98,13 +99,19 @@ class Classifier:
     def _classify_batch(self, batch: Sequence[Item]) -> list[list[Finding]]:
         docs = [self._prepare(item) for item in batch]
         rule_results = [self.rules.evaluate(d.combined) for d in docs]
-        proba = self._probabilities([d.combined for d in docs])
+        proba, abstain = self._probabilities([d.combined for d in docs])
         pending: list[tuple[int, str]] = []
         partial: list[list[tuple[str, float, dict[str, Any], list[Span]]]] = []
         for i, (doc, rules) in enumerate(zip(docs, rule_results, strict=True)):
-            found = self._combine(doc, rules, proba[i])
+            found = self._combine(doc, rules, proba[i], bool(abstain[i]))
             partial.append(found)
-            pending.extend((i, category) for category, _, detail, _ in found if detail.get("model_fired"))
+            # Model findings without rule evidence get the sentence the model leans on most;
+            # where rules already point at the evidence, that extra pass is not needed.
+            pending.extend(
+                (i, category)
+                for category, _, detail, spans in found
+                if detail.get("model_fired") and not spans
+            )
         if pending:
             self._add_model_evidence(docs, partial, pending)
         results: list[list[Finding]] = []
@@ -125,14 +132,23 @@ class Classifier:
             results.append(findings)
         return results
 
-    def _probabilities(self, texts: list[str]) -> np.ndarray:
+    def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Model probabilities, and which texts the model abstained on (not mainly Chinese)."""
         canonical = canonicalize_many([t[: MODEL_CHAR_LIMIT * 2] for t in texts])
         canonical = [c[:MODEL_CHAR_LIMIT] for c in canonical]
-        words = [tokenize(c) for c in canonical]
-        return self.model.predict_proba(self.model.transform(canonical, words))
+        han, other = script_profile(canonical)
+        # Other letters outnumber Chinese characters two to one in a short text: English,
+        # Mongolian or Tibetan, which the model never learnt. Its guess would be noise.
+        abstain = (other > 2 * han) & (han < MIN_CHINESE)
+        words = [tokenize(c) if not a else [] for c, a in zip(canonical, abstain, strict=True)]
+        proba = self.model.predict_proba(self.model.transform(canonical, words))
+        if abstain.any():
+            proba[abstain] = 0.0
+            proba[abstain, self.model.class_index("ok")] = 1.0
+        return proba, abstain
 
     def _combine(
-        self, doc: _Doc, rules: RuleResult, proba: np.ndarray
+        self, doc: _Doc, rules: RuleResult, proba: np.ndarray, abstained: bool = False
     ) -> list[tuple[str, float, dict[str, Any], list[Span]]]:
         found: list[tuple[str, float, dict[str, Any], list[Span]]] = []
         flag = self.rules.flag_threshold
@@ -164,6 +180,8 @@ class Classifier:
             if index is not None:
                 detail["model_probability"] = round(p, 4)
                 detail["model_fired"] = bool(model_fired or (joint_fired and not rule_fired))
+                if abstained:
+                    detail["model_abstained"] = "text is not mainly Chinese"
             found.append((category, combined if index is not None else r, detail, spans))
         return found
 
@@ -193,37 +211,49 @@ class Classifier:
         partial: list[list[tuple[str, float, dict[str, Any], list[Span]]]],
         pending: list[tuple[int, str]],
     ) -> None:
-        """For model findings, point at the sentence the model finds most telling."""
-        sentences: list[tuple[int, int, int]] = []  # (doc index, start, end) in combined text
+        """For model findings, point at the sentence that pushes the model furthest that way.
+
+        Sentences are ranked by the model's decision value computed from their character
+        n-grams alone: the same weights, without running the word segmenter again on every
+        sentence (which would cost as much as classifying the post a second time).
+        """
+        sentences: dict[int, list[tuple[int, int]]] = {}
+        flat: list[str] = []
         for i in sorted({i for i, _ in pending}):
+            spans: list[tuple[int, int]] = []
             for n, m in enumerate(_SENTENCE.finditer(docs[i].combined)):
                 if n >= MAX_SENTENCES:
                     break
                 if len(m.group().strip()) >= 2:
-                    sentences.append((i, m.start(), m.end()))
-        if not sentences:
+                    spans.append((m.start(), m.end()))
+                    flat.append(m.group())
+            sentences[i] = spans
+        if not flat:
             return
-        proba = self._probabilities([docs[i].combined[s:e] for i, s, e in sentences])
+        canonical = canonicalize_many(flat)
+        scores = self.model.decision_function(self.model.transform(canonical, [[] for _ in canonical]))
+        offsets: dict[int, int] = {}
+        position = 0
+        for i, spans in sentences.items():
+            offsets[i] = position
+            position += len(spans)
         for i, category in pending:
-            column = self._class_index[category]
-            best = max(
-                (k for k, (j, _, _) in enumerate(sentences) if j == i),
-                key=lambda k: proba[k, column],
-                default=None,
-            )
-            if best is None:
+            spans_i = sentences.get(i) or []
+            if not spans_i:
                 continue
-            _, start, end = sentences[best]
+            column = self._class_index[category]
+            first = offsets[i]
+            best = int(np.argmax(scores[first : first + len(spans_i), column]))
+            start, end = spans_i[best]
             text = docs[i].combined[start:end]
             end -= len(text) - len(text.rstrip())
             span = self._span(docs[i], start, end, "model")
             if span is None:
                 continue
-            for k, (category_k, score, detail, spans) in enumerate(partial[i]):
-                if category_k == category and all(
-                    (s.start, s.end, s.field) != (span.start, span.end, span.field) for s in spans
-                ):
-                    partial[i][k] = (category_k, score, detail, [*spans, span][: MAX_SPANS + 1])
+            key = (span.start, span.end, span.field)
+            for k, (category_k, score, detail, found) in enumerate(partial[i]):
+                if category_k == category and all((s.start, s.end, s.field) != key for s in found):
+                    partial[i][k] = (category_k, score, detail, [*found, span][: MAX_SPANS + 1])
 
 
 def _source(detail: dict[str, Any]) -> str:

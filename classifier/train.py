@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from classifier.data import LabelledRow, file_sha256, split_of
-from classifier.features import HashingFeaturizer, canonicalize_many, tokenize
+from classifier.features import FEATURE_FORMAT, HashingFeaturizer, canonicalize_many, tokenize
 from classifier.model import CLASSES, TextModel
 from classifier.normalize import normalize
 from classifier.pipeline import DEFAULT_THRESHOLDS
@@ -241,7 +241,7 @@ def score_rows(classifier: Any, rows: Sequence[LabelledRow]) -> tuple[np.ndarray
     docs = [document_text(row.text, row.title) for row in rows]
     rule_scores = _rule_scores(classifier.rules, docs)
     proba = np.vstack(
-        [classifier._probabilities(docs[i : i + 512]) for i in range(0, len(docs), 512)]
+        [classifier._probabilities(docs[i : i + 512])[0] for i in range(0, len(docs), 512)]
         or [np.zeros((0, len(CLASSES)))]
     )
     return rule_scores, proba
@@ -379,7 +379,9 @@ def build_model(
     fit_rows, held = holdout_split(public, holdout)
     if version is None:
         digest = hashlib.sha256(
-            json.dumps([sources, asdict(config), holdout], sort_keys=True, default=str).encode()
+            json.dumps(
+                [sources, asdict(config), holdout, FEATURE_FORMAT], sort_keys=True, default=str
+            ).encode()
         ).hexdigest()
         version = f"m{datetime.now(UTC):%Y%m%d}-{digest[:8]}"
     model, facts, oof = train_model(

@@ -96,6 +96,9 @@ class _Pattern:
     # their occurrences, found with str.find, instead of scanning the whole post.
     anchors: tuple[str, ...]
     ignore_case: bool
+    # Optional fast regex for the regions a match can lie in (e.g. long digit runs); the pattern
+    # then runs only inside them. Patterns sharing one `within` share its single scan.
+    within: re.Pattern[str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +126,7 @@ class _Typo:
 
 _GAP_TITLES = ("同志", "主席", "副主席", "委员长", "总理", "副总理", "书记")
 # What an automaton match stands for.
-_LEX, _CTX, _TYPO, _LEADER = range(4)
+_LEX, _CTX, _TYPO, _LEADER, _ANCHOR = range(5)
 
 
 def _norm_term(term: str) -> str:
@@ -152,6 +155,9 @@ class RuleSet:
         self.version = f"{self.declared_version}+{digest.hexdigest()[:8]}"
 
         self._terms: dict[str, list[tuple[int, Any]]] = defaultdict(list)
+        # SEO-spam words are common on their own (视频, 平台, 注册): they live in a second
+        # automaton that only runs on posts with "|"-separated runs.
+        self._seo_terms: dict[str, list[tuple[int, Any]]] = defaultdict(list)
         self.lexicons: dict[str, _Lexicon] = {}
         for name in manifest.get("lexicons", []):
             self._load_lexicon(directory / name)
@@ -174,9 +180,19 @@ class RuleSet:
         titles = "|".join(re.escape(t) for t in (*self.checked_titles, *_GAP_TITLES))
         self._enum_gap = re.compile(rf"(?:{titles})?[、，, 和及与]{{1,2}}(?:{titles})?")
 
+        for index, pattern in enumerate(self.patterns):
+            for anchor in pattern.anchors:
+                self._terms[anchor].append((_ANCHOR, index))
         self._keys = list(self._terms)
         self._values = [self._terms[k] for k in self._keys]
         self._automaton = ahocorasick_rs.AhoCorasick(self._keys, matchkind=ahocorasick_rs.MatchKind.Standard)
+        self._seo_keys = list(self._seo_terms)
+        self._seo_values = [self._seo_terms[k] for k in self._seo_keys]
+        self._seo_automaton = (
+            ahocorasick_rs.AhoCorasick(self._seo_keys, matchkind=ahocorasick_rs.MatchKind.Standard)
+            if self._seo_keys
+            else None
+        )
 
     # --- loading ------------------------------------------------------------------------------
 
@@ -199,9 +215,10 @@ class RuleSet:
             if lexicon.id in self.lexicons:
                 raise RuleError(f"{path.name}:{lineno}: duplicate rule id {lexicon.id}")
             self.lexicons[lexicon.id] = lexicon
+            target = self._seo_terms if cat == "seo" else self._terms
             for term in terms.split("|"):
                 if term.strip():
-                    self._terms[_norm_term(term)].append((_LEX, lexicon))
+                    target[_norm_term(term)].append((_LEX, lexicon))
 
     def _load_patterns(self, path: Path) -> None:
         data = _read_toml(path)
@@ -221,6 +238,7 @@ class RuleSet:
                         window=int(entry.get("window", 20)),
                         anchors=tuple(a.lower() for a in entry.get("anchors", ())),
                         ignore_case=bool(entry.get("ignore_case")),
+                        within=_compiled(entry["within"]) if entry.get("within") else None,
                     )
                 )
             except (KeyError, re.error) as exc:
@@ -288,33 +306,34 @@ class RuleSet:
         contexts: set[str] = set()
         lex_hits: list[tuple[_Lexicon, int, int]] = []
         leader_hits: list[tuple[str, int, int]] = []
+        anchors: dict[int, list[int]] = {}
+        values = self._values
         for index, start, end in self._automaton.find_matches_as_indexes(lowered, overlapping=True):
-            for kind, ref in self._values[index]:
+            for kind, ref in values[index]:
                 if kind == _LEX:
                     lex_hits.append((ref, start, end))
+                elif kind == _ANCHOR:
+                    anchors.setdefault(ref, []).append(start)
                 elif kind == _CTX:
                     contexts.add(ref.id)
                 elif kind == _TYPO:
                     if self._typo_applies(ref, lowered, start, end):
-                        hits.append(
-                            RuleHit(
-                                "ex.typo",
-                                "expression",
-                                self.typo_weight,
-                                start,
-                                end,
-                                note=f"{ref.wrong}→{ref.right}",
-                            )
-                        )
+                        note = f"{ref.wrong}→{ref.right}"
+                        hits.append(RuleHit("ex.typo", "expression", self.typo_weight, start, end, note=note))
                 else:
                     leader_hits.append((ref, start, end))
 
         for lexicon, start, end in lex_hits:
-            if lexicon.category != "seo" and lexicon.weight > 0:
+            if lexicon.weight > 0:
                 hits.append(RuleHit(lexicon.id, lexicon.category, lexicon.weight, start, end))
-        if "|" in text or "丨" in text:
+        if self.spam_blocks and ("|" in text or "丨" in text):
+            if self._seo_automaton is not None:
+                for index, start, end in self._seo_automaton.find_matches_as_indexes(
+                    lowered, overlapping=True
+                ):
+                    lex_hits.extend((ref, start, end) for _, ref in self._seo_values[index])
             hits.extend(self._spam_blocks(text, lex_hits))
-        hits.extend(self._patterns(text))
+        hits.extend(self._patterns(text, anchors))
         if leader_hits:
             hits.extend(self._leaders(lowered, leader_hits))
         return hits, contexts
@@ -327,14 +346,24 @@ class RuleSet:
             typo.preceded_by is not None and not typo.preceded_by.search(text[max(0, start - 20) : start])
         )
 
-    def _patterns(self, text: str) -> list[RuleHit]:
+    def _patterns(self, text: str, anchors: dict[int, list[int]]) -> list[RuleHit]:
         hits: list[RuleHit] = []
-        lowered: str | None = None
-        for pattern in self.patterns:
+        regions: dict[re.Pattern[str], list[tuple[int, int]]] = {}
+        for index, pattern in enumerate(self.patterns):
             if pattern.anchors:
-                if lowered is None:
-                    lowered = text.lower() if text.isascii() or len(text.lower()) == len(text) else text
-                matches = _anchored_matches(pattern, text, lowered)
+                positions = anchors.get(index)
+                if not positions:
+                    continue
+                matches = _anchored_matches(pattern, text, positions)
+            elif pattern.within is not None:
+                if pattern.within not in regions:
+                    regions[pattern.within] = [m.span() for m in pattern.within.finditer(text)]
+                matches = [
+                    m
+                    for start, end in regions[pattern.within]
+                    # One character of slack after the region lets a look-ahead see what follows.
+                    for m in pattern.regex.finditer(text, start, min(end + 1, len(text)))
+                ]
             else:
                 matches = list(pattern.regex.finditer(text))
             for m in matches:
@@ -432,17 +461,20 @@ class RuleSet:
     def evaluate(self, text: str) -> RuleResult:
         """Rule evidence per category for normalised `text`, after context."""
         hits, present = self.match(text)
-        by_category: dict[str, list[RuleHit]] = defaultdict(list)
+        if not hits:
+            return RuleResult(categories={}, contexts=sorted(present))
+        by_category: dict[str, list[RuleHit]] = {}
         for hit in hits:
-            by_category[hit.category].append(hit)
+            by_category.setdefault(hit.category, []).append(hit)
         categories: dict[str, CategoryEvidence] = {}
         for category, cat_hits in by_category.items():
-            applied = [c for c in sorted(present) if category in self.contexts[c].categories]
+            applied = sorted(c for c in present if category in self.contexts[c].categories)
             factor = min((self.contexts[c].factor for c in applied), default=1.0)
             best: dict[str, float] = {}
             for hit in cat_hits:
                 w = hit.weight if hit.structural else hit.weight * factor
-                best[hit.rule_id] = max(best.get(hit.rule_id, 0.0), w)
+                if w > best.get(hit.rule_id, -1.0):
+                    best[hit.rule_id] = w
             remaining = 1.0
             for w in best.values():
                 remaining *= 1.0 - min(max(w, 0.0), 1.0)
@@ -463,16 +495,17 @@ class RuleSet:
 _ANCHOR_REACH = 40
 
 
-def _anchored_matches(pattern: _Pattern, text: str, lowered: str) -> list[re.Match[str]]:
-    """Matches of `pattern` near its anchors (within _ANCHOR_REACH characters either side)."""
-    positions: list[int] = []
-    for anchor in pattern.anchors:
-        i = lowered.find(anchor)
-        while i != -1:
-            positions.append(i)
-            i = lowered.find(anchor, i + 1)
-    if not positions:
-        return []
+_REGEX_CACHE: dict[str, re.Pattern[str]] = {}
+
+
+def _compiled(pattern: str) -> re.Pattern[str]:
+    if pattern not in _REGEX_CACHE:
+        _REGEX_CACHE[pattern] = re.compile(pattern)
+    return _REGEX_CACHE[pattern]
+
+
+def _anchored_matches(pattern: _Pattern, text: str, positions: list[int]) -> list[re.Match[str]]:
+    """Matches of `pattern` within _ANCHOR_REACH characters of its anchors' positions."""
     positions.sort()
     found: dict[tuple[int, int], re.Match[str]] = {}
     lo = hi = -1

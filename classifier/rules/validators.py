@@ -63,7 +63,7 @@ def is_bank_card(text: str) -> bool:
     value = digits_of(text)
     if not 16 <= len(value) <= 19 or not value.isdigit():
         return False
-    if len(set(value)) <= 2:  # 0000… or 1111…: placeholders, not cards
+    if len(set(value)) == 1:  # 0000… or 1111…: placeholders, not cards
         return False
     if len(value) == 18 and is_id_card(value):
         return False

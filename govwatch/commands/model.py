@@ -18,7 +18,7 @@ app = typer.Typer(help="Train, list, promote and evaluate classifier models.", n
 console = Console()
 
 # A promoted version is named in this file inside the model folder; without it, the packaged
-# default (classifier/models/DEFAULT) is used.
+# default (classifier/models/DEFAULT.txt) is used.
 CURRENT_FILE = "CURRENT"
 
 
@@ -108,7 +108,7 @@ def list_versions() -> None:
 
     settings = get_settings()
     current = _read_pointer(settings.resolved_model_dir / CURRENT_FILE)
-    default = _read_pointer(classifier.PACKAGED_MODELS / "DEFAULT")
+    default = _read_pointer(classifier.PACKAGED_MODELS / "DEFAULT.txt")
     table = Table(
         "version", "where", "in use", "trained", "texts", "held-out macro-F1", title="model versions"
     )
@@ -155,7 +155,7 @@ def _promote(model_dir: Path, version: str) -> None:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(1) from None
     pointer = model_dir / CURRENT_FILE
-    if where == "packaged" and version == _read_pointer(classifier.PACKAGED_MODELS / "DEFAULT"):
+    if where == "packaged" and version == _read_pointer(classifier.PACKAGED_MODELS / "DEFAULT.txt"):
         pointer.unlink(missing_ok=True)
         console.print(f"using the packaged default {version}")
         return

@@ -1,0 +1,70 @@
+"""`govwatch model …` and `govwatch classify` as a user runs them (subprocesses, real files)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from classifier.data import CORPUS_DIR
+
+
+def run_cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "GOVWATCH_DATA_DIR": str(tmp_path / "var"), "COLUMNS": "200"}
+    env.pop("GOVWATCH_DATABASE_URL", None)
+    env.pop("GOVWATCH_MODEL_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-m", "govwatch", *args],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+
+
+def small_labelled_file(tmp_path: Path) -> Path:
+    rows = [json.loads(line) for line in (CORPUS_DIR / "posts.jsonl").open(encoding="utf-8")]
+    path = tmp_path / "small.jsonl"
+    with path.open("w", encoding="utf-8") as fh:
+        for row in rows[::3]:
+            label = "rumor" if row["label"] == "unverified" else row["label"]
+            fh.write(json.dumps({"text": row["text"], "label": label, "stratum": row["stratum"]}) + "\n")
+    return path
+
+
+def test_eval_json(tmp_path: Path) -> None:
+    data = small_labelled_file(tmp_path)
+    result = run_cli(tmp_path, "model", "eval", "--data", str(data), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert {"n", "macro_f1", "ok_flag_rate", "per_label", "posts_per_second"} <= set(report)
+    assert set(report["per_label"]["unverified"]) == {"precision", "recall", "f1", "support"}
+    assert report["n"] == sum(1 for _ in data.open())
+
+
+def test_eval_tables_on_the_corpus(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "model", "eval", "--corpus", "heldout")
+    assert result.returncode == 0, result.stderr
+    for heading in ("per label", "confusion matrix", "per stratum", "macro-F1", "posts/s"):
+        assert heading in result.stdout
+
+
+def test_train_list_promote_and_classify(tmp_path: Path) -> None:
+    data = small_labelled_file(tmp_path)
+    trained = run_cli(tmp_path, "model", "train", "--data", str(data), "--no-corpus", "--version", "t1")
+    assert trained.returncode == 0, trained.stderr + trained.stdout
+    version_dir = tmp_path / "var" / "models" / "t1"
+    meta = json.loads((version_dir / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["sources"][0]["sha256"] and meta["label_counts"] and meta["libraries"]["scikit-learn"]
+    assert "public_holdout_text" in meta["scores"]
+
+    listed = run_cli(tmp_path, "model", "list")
+    assert "t1" in listed.stdout and "packaged" in listed.stdout and "current (default)" in listed.stdout
+
+    assert run_cli(tmp_path, "model", "promote", "nope").returncode == 1
+    promoted = run_cli(tmp_path, "model", "promote", "t1")
+    assert promoted.returncode == 0, promoted.stderr
+    assert (tmp_path / "var" / "models" / "CURRENT").read_text().strip() == "t1"
+
+    classified = run_cli(tmp_path, "classify")
+    assert classified.returncode == 0, classified.stderr
+    assert "model t1" in classified.stdout and "classified 0 posts" in classified.stdout

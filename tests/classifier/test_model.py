@@ -1,0 +1,123 @@
+"""Training on a small labelled set, the save/load round trip, and refusing foreign artefacts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import classifier
+from classifier.data import load_corpus
+from classifier.model import (
+    CLASSES,
+    ModelError,
+    ModelVersionError,
+    TextModel,
+    load_model,
+    save_model,
+)
+from classifier.pipeline import Classifier
+from classifier.rules import RuleSet
+from classifier.train import decide, document_text, prepare_texts, score_rows
+
+TEXTS = [
+    "加微信下单，全场包邮，原价199现价99",
+    "网传明天停水，紧急扩散转发给家人",
+    "市政府召开常务会议研究部署安全生产工作",
+    "百家乐真人赌场注册送彩金",
+    "",
+    "English only text about the weather.",
+]
+
+
+def test_round_trip_predicts_identically(tmp_path: Path, small_model: TextModel) -> None:
+    path = save_model(small_model, tmp_path, {"note": "test"})
+    loaded = load_model(path)
+    canonical, words = prepare_texts(TEXTS)
+    before = small_model.predict_proba(small_model.transform(canonical, words))
+    after = loaded.predict_proba(loaded.transform(canonical, words))
+    assert np.array_equal(before, after)
+    assert np.allclose(after.sum(axis=1), 1.0)
+    rules = RuleSet.load()
+    original = Classifier(small_model, rules).classify_many(TEXTS)
+    again = Classifier(loaded, rules).classify_many(TEXTS)
+    assert [[f.to_dict() for f in r] for r in original] == [[f.to_dict() for f in r] for r in again]
+    meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["note"] == "test"
+    assert {"numpy", "scikit-learn", "rjieba", "opencc"} <= set(meta["libraries"])
+    assert meta["classes"] == list(CLASSES)
+
+
+def test_small_model_learns_the_corpus(small_model: TextModel) -> None:
+    rows = [r for r in load_corpus("heldout") if r.label in ("marketing", "harmful")]
+    canonical, words = prepare_texts([document_text(r.text, r.title) for r in rows])
+    proba = small_model.predict_proba(small_model.transform(canonical, words))
+    predicted = [CLASSES[i] for i in proba.argmax(axis=1)]
+    assert np.mean([p == r.label for p, r in zip(predicted, rows, strict=True)]) > 0.7
+
+
+def test_versions_are_immutable(tmp_path: Path, small_model: TextModel) -> None:
+    save_model(small_model, tmp_path, {})
+    with pytest.raises(ModelError, match="immutable"):
+        save_model(small_model, tmp_path, {})
+
+
+def test_load_refuses_a_library_mismatch(tmp_path: Path, small_model: TextModel) -> None:
+    path = save_model(small_model, tmp_path, {})
+    meta_path = path / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["libraries"]["rjieba"] = "0.0.1"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelVersionError, match=r"rjieba 0\.0\.1"):
+        load_model(path)
+
+
+def test_load_refuses_a_feature_format_mismatch(tmp_path: Path, small_model: TextModel) -> None:
+    path = save_model(small_model, tmp_path, {})
+    meta_path = path / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["feature_format"] = 999
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelVersionError, match="feature format"):
+        load_model(path)
+
+
+def test_load_refuses_a_changed_artefact(tmp_path: Path, small_model: TextModel) -> None:
+    path = save_model(small_model, tmp_path, {})
+    with (path / "model.joblib").open("ab") as fh:
+        fh.write(b"tampered")
+    with pytest.raises(ModelError, match="hash"):
+        load_model(path)
+
+
+def test_resolve_model_dir(tmp_path: Path, small_model: TextModel) -> None:
+    path = save_model(small_model, tmp_path, {})
+    assert classifier.resolve_model_dir(path) == path
+    (tmp_path / "CURRENT").write_text(path.name + "\n", encoding="utf-8")
+    assert classifier.resolve_model_dir(tmp_path) == path
+    with pytest.raises(ModelError):
+        classifier.resolve_model_dir(tmp_path / "nowhere")
+
+
+def test_calibration_gives_probabilities(small_model: TextModel) -> None:
+    scores = np.array([[2.0, -1.0, -1.0, -1.0], [-1.0, 3.0, -2.0, -2.0], [0.0, 0.0, 0.0, 0.0]])
+    proba = small_model.calibrate(scores)
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    assert proba[0].argmax() == 0 and proba[1].argmax() == 1
+
+
+def test_vectorised_decision_matches_the_pipeline(shipped: Classifier) -> None:
+    rows = load_corpus("heldout")[:60]
+    rule_scores, proba = score_rows(shipped, rows)
+    predicted, flagged = decide(rule_scores, proba, shipped.thresholds, shipped.rules.flag_threshold)
+    findings = shipped.classify_many([(r.text, r.title) for r in rows])
+    assert list(flagged) == [bool(f) for f in findings]
+    tops = [max(f, key=lambda x: x.score).category if f else "ok" for f in findings]
+    assert list(predicted) == tops
+
+
+def test_packaged_model_is_small() -> None:
+    version_dir = classifier.resolve_model_dir()
+    assert (version_dir / "model.joblib").stat().st_size < 5_000_000
