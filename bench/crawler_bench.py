@@ -34,16 +34,29 @@ NULL_PIPELINES = {"crawler.pipelines.ValidationPipeline": 100, "crawler.pipeline
 
 
 def prepare(directory: Path, sites: list[BenchSite]) -> tuple[Settings, list[int]]:
-    settings = Settings(data_dir=directory, database_url=f"sqlite:///{directory / 'bench.db'}", redis_url=None)
+    settings = Settings(
+        data_dir=directory, database_url=f"sqlite:///{directory / 'bench.db'}", redis_url=None
+    )
     session_factory = open_store(settings)
     ids = []
     with session_factory.begin() as session:
         organization = ensure_organization(session=session, name="基准测试单位", region_code="150100")
         for number in range(ACCOUNTS):
-            account, _ = upsert_account(session=session, platform="wechat", handle=f"gh_bench{number}", fields={
-                "name": f"基准测试账号{number}", "organization_id": organization.id, "region_code": "150100",
-                "source": {"kind": "wechat", "url": f"{sites[number % len(sites)].url}/bench/{number}/index.xml",
-                           "max_pages": 20}})  # fmt: skip
+            account, _ = upsert_account(
+                session=session,
+                platform="wechat",
+                handle=f"gh_bench{number}",
+                fields={
+                    "name": f"基准测试账号{number}",
+                    "organization_id": organization.id,
+                    "region_code": "150100",
+                    "source": {
+                        "kind": "wechat",
+                        "url": f"{sites[number % len(sites)].url}/bench/{number}/index.xml",
+                        "max_pages": 20,
+                    },
+                },
+            )
             ids.append(account.id)
     return settings, ids
 
@@ -83,16 +96,23 @@ def main() -> bool:
     without = min(t for t, _ in null_times)
     rate = articles / with_storage
     ratio = with_storage / without
-    print(f"crawled {articles} WeChat-shaped article pages ({pages} responses with index pages and robots.txt) "
-          f"from {SITES} local sites into SQLite, {SITES} crawl processes, politeness off")
+    print(
+        f"crawled {articles} WeChat-shaped article pages ({pages} responses with index pages and robots.txt) "
+        f"from {SITES} local sites into SQLite, {SITES} crawl processes, politeness off"
+    )
     for label, times in (("with storage", store_times), ("storing nothing", null_times)):
         crawl = min(t for t, _ in times)
         wall = min(w for _, w in times)
-        print(f"  {label:16s} {crawl:6.2f} s crawling  {articles / crawl:6.1f} pages/s   "
-              f"({wall:.2f} s and {articles / wall:.1f} pages/s with process start-up; "
-              f"runs: {', '.join(f'{t:.2f}' for t, _ in times)})")
-    print(f"  storage costs    x{ratio:.2f}   (targets: at least {TARGET_PAGES_PER_SECOND} pages/s with storage, "
-          f"at most x{MAX_STORAGE_OVERHEAD:.2f})")
+        print(
+            f"  {label:16s} {crawl:6.2f} s crawling  {articles / crawl:6.1f} pages/s   "
+            f"({wall:.2f} s and {articles / wall:.1f} pages/s with process start-up; "
+            f"runs: {', '.join(f'{t:.2f}' for t, _ in times)})"
+        )
+    print(
+        f"  storage costs    x{ratio:.2f}   (targets: at least {TARGET_PAGES_PER_SECOND} pages/s "
+        "with storage, "
+        f"at most x{MAX_STORAGE_OVERHEAD:.2f})"
+    )
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"  machine: {os.cpu_count()} CPUs, load average {load} (other processes slow every figure above)")
     ok = rate >= TARGET_PAGES_PER_SECOND and ratio <= MAX_STORAGE_OVERHEAD

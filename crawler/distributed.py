@@ -48,7 +48,9 @@ class Round:
     prefix: str
     round_id: str
     selection: str
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    worker_id: str = field(
+        default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    )
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -171,7 +173,7 @@ class RoundScheduler(RedisScheduler):
         instance.stats = crawler.stats
         instance.crawler = crawler
         instance.prefetch = crawler.settings.getint("GOVWATCH_REDIS_PREFETCH", 2)
-        return instance  # type: ignore[no-any-return]
+        return instance
 
     def _waiting(self) -> int:
         engine = self.crawler.engine
@@ -231,13 +233,14 @@ class RoundCoordinator:
         self.loop = task.LoopingCall(self.beat)
         self.loop.start(HEARTBEAT, now=False)
 
-
     def spider_closed(self, spider: Any) -> None:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
 
     def report(self, state: str) -> None:
-        self.round.client.hset(self.key, self.round.worker_id, json.dumps({"state": state, "ts": time.time()}))
+        self.round.client.hset(
+            self.key, self.round.worker_id, json.dumps({"state": state, "ts": time.time()})
+        )
 
     def locally_busy(self) -> bool:
         engine = self.crawler.engine
@@ -265,9 +268,10 @@ class RoundCoordinator:
         now = time.time()
         entries = {_text(k): json.loads(v) for k, v in self.round.client.hgetall(self.key).items()}
         busy = [
-            k for k, v in entries.items()
+            k
+            for k, v in entries.items()
             if k != self.round.worker_id and v["state"] == "busy" and now - v["ts"] < STALE_AFTER
-        ]  # fmt: skip
+        ]
         if busy:
             self.quiet_since = None
             raise DontCloseSpider
@@ -275,4 +279,3 @@ class RoundCoordinator:
             self.quiet_since = self.quiet_since or now
             raise DontCloseSpider
         # Everyone idle, the queue empty, for QUIET_FOR seconds: the round's work for this spider is done.
-

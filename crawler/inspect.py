@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -52,12 +51,14 @@ def fetch(
         with opener.open(urllib.request.Request(url, headers=request_headers), timeout=timeout) as response:
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
-                raise FetchError(f"response of {length} bytes is larger than the {max_bytes}-byte limit at {url}")
+                raise FetchError(
+                    f"response of {length} bytes is larger than the {max_bytes}-byte limit at {url}"
+                )
             body = response.read(max_bytes + 1)
             if len(body) > max_bytes:
                 raise FetchError(f"response larger than the {max_bytes}-byte limit at {url}")
             return Fetched(response.geturl(), response.status, body, response.headers.get("Content-Type"))
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise FetchError(f"no answer within {timeout:g} s at {url}") from None
     except urllib.error.URLError as error:
         raise FetchError(f"could not fetch: {error.reason} at {url}") from None
@@ -81,7 +82,9 @@ def inspect_url(
     try:
         fetched = fetch(url, timeout=timeout, headers=headers, max_bytes=max_bytes)
     except FetchError as error:
-        result = PageResult(kind=kind if kind != "auto" else "unknown", url=url, status="error", error=str(error))
+        result = PageResult(
+            kind=kind if kind != "auto" else "unknown", url=url, status="error", error=str(error)
+        )
         return result
     if kind == "auto":
         kind = detect_kind(fetched.url, fetched.body, fetched.content_type)

@@ -30,11 +30,18 @@ class RunOutcome:
     error: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"account_id": self.account_id, "run_id": self.run_id, "status": self.status,
-                "counts": self.counts, "error": self.error}  # fmt: skip
+        return {
+            "account_id": self.account_id,
+            "run_id": self.run_id,
+            "status": self.status,
+            "counts": self.counts,
+            "error": self.error,
+        }
 
 
-def decide(counts: Mapping[str, int], errors: list[str], blocked: bool, reason: str) -> tuple[str, str | None]:
+def decide(
+    counts: Mapping[str, int], errors: list[str], blocked: bool, reason: str
+) -> tuple[str, str | None]:
     """The run's status and the error text a user reads."""
     stored = sum(counts.get(name, 0) for name in STORED)
     shown = list(errors[:MAX_ERRORS_SHOWN])
@@ -56,7 +63,9 @@ def decide(counts: Mapping[str, int], errors: list[str], blocked: bool, reason: 
 class RunLedger:
     """Bookkeeping for the runs of this process (standalone crawls)."""
 
-    def __init__(self, run_ids: Mapping[int, int], emit: Callable[[dict[str, Any]], None] | None = None) -> None:
+    def __init__(
+        self, run_ids: Mapping[int, int], emit: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
         self.run_ids = dict(run_ids)
         self.emit = emit or (lambda event: None)
         self._counts: dict[int, Counter[str]] = {account_id: Counter() for account_id in self.run_ids}
@@ -213,8 +222,11 @@ class RedisRunLedger(RunLedger):
                 return []
             if lost_workers:
                 for account_id in account_ids:
-                    self.error(account_id, f"{lost_workers} crawl process(es) of this round stopped answering; "
-                                           "pages they held may be missing until the next run")  # fmt: skip
+                    self.error(
+                        account_id,
+                        f"{lost_workers} crawl process(es) of this round stopped answering; "
+                        "pages they held may be missing until the next run",
+                    )
             return self.finish(session_factory, account_ids, reason)
 
 

@@ -1,4 +1,4 @@
-"""Downloader middlewares for politeness: back off on 5xx and timeouts, honour Retry-After, stop when blocked."""
+"""Politeness middlewares: back off on 5xx and timeouts, honour Retry-After, stop when blocked."""
 
 from __future__ import annotations
 
@@ -126,8 +126,12 @@ class RetryAfterMiddleware:
             request.meta["retry_after_gave_up"] = wait
             return response
         wait = self.default_wait * 2**attempts if wait is None else wait
-        log.info("%s answered 429; waiting %.1f s as asked (%s)", urlsplit(request.url).hostname, wait,
-                 response_status_message(429))  # fmt: skip
+        log.info(
+            "%s answered 429; waiting %.1f s as asked (%s)",
+            urlsplit(request.url).hostname,
+            wait,
+            response_status_message(429),
+        )
         pause_slot(self.crawler, request, wait)
         retry = request.replace(dont_filter=True)
         retry.meta["retry_429_times"] = attempts + 1

@@ -16,7 +16,15 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from crawler.items import ErrorItem, GoneItem, PostItem
 from crawler.ledger import RunLedger
 from store.db import make_engine, make_session_factory
-from store.posts import GONE_STATUSES, MAX_KEY_LENGTH, METRICS, PostInput, StatusInput, mark_posts_status, upsert_posts
+from store.posts import (
+    GONE_STATUSES,
+    MAX_KEY_LENGTH,
+    METRICS,
+    PostInput,
+    StatusInput,
+    mark_posts_status,
+    upsert_posts,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -67,7 +75,9 @@ class ValidationPipeline:
             if not isinstance(item.text, str) or not (item.text.strip() or (item.title or "").strip()):
                 raise DropItem(f"post {item.key} has neither text nor title at {item.url}")
             if len(item.text) > MAX_TEXT_CHARS:
-                raise DropItem(f"post {item.key} has {len(item.text)} characters (limit {MAX_TEXT_CHARS}) at {item.url}")
+                raise DropItem(
+                    f"post {item.key} has {len(item.text)} characters (limit {MAX_TEXT_CHARS}) at {item.url}"
+                )
             if item.published_at is not None:
                 if item.published_at.tzinfo is None:
                     raise DropItem(f"post {item.key} has a date without a time zone at {item.url}")
@@ -211,10 +221,19 @@ class StoragePipeline:
     def _give_up(self, by_account: dict[int, list[PostItem | GoneItem]], error: Exception) -> None:
         for account_id, items in by_account.items():
             keys = ", ".join(i.key for i in items[:5])
-            log.error("account %s: could not store %d items (%s ...): %s", account_id, len(items), keys, error,
-                      exc_info=error)  # fmt: skip
-            self.ledger.error(account_id, f"could not store {len(items)} posts ({keys} ...): {error.__class__.__name__}: "
-                                          f"{str(error)[:300]}")  # fmt: skip
+            log.error(
+                "account %s: could not store %d items (%s ...): %s",
+                account_id,
+                len(items),
+                keys,
+                error,
+                exc_info=error,
+            )
+            self.ledger.error(
+                account_id,
+                f"could not store {len(items)} posts ({keys} ...): {error.__class__.__name__}: "
+                f"{str(error)[:300]}",
+            )
 
 
 class NullPipeline:

@@ -91,9 +91,11 @@ class AccountPlan:
         return [
             (key, post)
             for key, post in self.known.items()
-            if post.status in LIVE and post.published_at is not None and post.published_at > oldest
+            if post.status in LIVE
+            and post.published_at is not None
+            and post.published_at > oldest
             and key not in seen
-        ]  # fmt: skip
+        ]
 
     @property
     def headers(self) -> dict[str, str]:
@@ -122,7 +124,9 @@ def validate_source(source: Mapping[str, Any] | None) -> tuple[str, str | None, 
     if url is not None and not (isinstance(url, str) and re.match(r"^https?://", url)):
         raise SourceConfigError(f"source url {url!r} is not an http(s) URL")
     articles = options.get("articles")
-    if articles is not None and not (isinstance(articles, list) and all(isinstance(a, str) for a in articles)):
+    if articles is not None and not (
+        isinstance(articles, list) and all(isinstance(a, str) for a in articles)
+    ):
         raise SourceConfigError("source option 'articles' must be a list of article URLs")
     if not url and not (kind == "wechat" and articles):
         raise SourceConfigError(f"a {kind} source needs a url")
@@ -172,7 +176,10 @@ def build_plans(
                 invalid[account.id] = f"source configuration: {error}"
                 continue
             known = list_known_posts(
-                session=session, account_id=account.id, since=now - timedelta(days=KNOWN_DAYS), limit=KNOWN_LIMIT
+                session=session,
+                account_id=account.id,
+                since=now - timedelta(days=KNOWN_DAYS),
+                limit=KNOWN_LIMIT,
             )
             plans.append(
                 AccountPlan(

@@ -6,6 +6,7 @@ a kill or a runaway page then never takes the caller down with it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -175,60 +176,82 @@ def crawl_accounts(
     events: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
     workers: list[tuple[subprocess.Popen[str], Any]] = []
     spans: list[tuple[float, float]] = []
-    try:
-        for number, shard in enumerate(shards):
-            log_file = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
-            process = subprocess.Popen(
-                worker_command(account_ids=shard, scrapy_settings=scrapy_settings),
-                cwd=REPO_ROOT,
-                env=settings_environment(settings),
-                stdout=subprocess.PIPE,
-                stderr=log_file,
-                text=True,
-                encoding="utf-8",
-            )
-            workers.append((process, log_file))
-            threading.Thread(target=_read_events, args=(number, process, events), daemon=True).start()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        running = len(workers)
-        while running:
-            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                _, event = events.get(timeout=wait)
-            except queue.Empty:
-                raise subprocess.TimeoutExpired("crawler.worker", timeout or 0) from None
-            if event is None:
-                running -= 1
-                continue
-            kind = event.get("event")
-            if kind == "accounts":
-                continue  # announced above, for all the processes at once
-            if kind == "run":
-                summary.runs.append(RunSummary(event["account_id"], event["run_id"], event["status"],
-                                               event["counts"], event["error"], names.get(event["account_id"])))  # fmt: skip
-            elif kind == "crawled" and "started_at" in event:
-                spans.append((event["started_at"], event["finished_at"]))
-            elif kind == "done":
-                summary.pages += int(event.get("pages", 0))
-            if on_event is not None:
-                on_event(event)
-        for process, log_file in workers:
-            code = process.wait()
-            if code != 0:
-                summary.returncode = summary.returncode or code
-                log_file.seek(0)
-                summary.log_tail += log_file.read()[-4000:]
-    finally:
-        for process, log_file in workers:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-            log_file.close()
+    with contextlib.ExitStack() as files:
+        try:
+            for number, shard in enumerate(shards):
+                log_file = files.enter_context(
+                    tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+                )
+                process = subprocess.Popen(
+                    worker_command(account_ids=shard, scrapy_settings=scrapy_settings),
+                    cwd=REPO_ROOT,
+                    env=settings_environment(settings),
+                    stdout=subprocess.PIPE,
+                    stderr=log_file,
+                    text=True,
+                    encoding="utf-8",
+                )
+                workers.append((process, log_file))
+                threading.Thread(target=_read_events, args=(number, process, events), daemon=True).start()
+            _collect(events, len(workers), timeout, summary, spans, names, on_event)
+            for process, log_file in workers:
+                code = process.wait()
+                if code != 0:
+                    summary.returncode = summary.returncode or code
+                    log_file.seek(0)
+                    summary.log_tail += log_file.read()[-4000:]
+        finally:
+            for process, _ in workers:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
     summary.processes = len(workers)
     if spans:
         summary.crawl_seconds = max(end for _, end in spans) - min(begin for begin, _ in spans)
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _collect(
+    events: queue.Queue[tuple[int, dict[str, Any] | None]],
+    running: int,
+    timeout: float | None,
+    summary: CrawlSummary,
+    spans: list[tuple[float, float]],
+    names: dict[int, str],
+    on_event: Callable[[dict[str, Any]], None] | None,
+) -> None:
+    """Merges the crawl processes' events until every process has closed its output."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while running:
+        wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+        try:
+            _, event = events.get(timeout=wait)
+        except queue.Empty:
+            raise subprocess.TimeoutExpired("crawler.worker", timeout or 0) from None
+        if event is None:
+            running -= 1
+            continue
+        kind = event.get("event")
+        if kind == "accounts":
+            continue  # announced by crawl_accounts, for all the processes at once
+        if kind == "run":
+            summary.runs.append(
+                RunSummary(
+                    event["account_id"],
+                    event["run_id"],
+                    event["status"],
+                    event["counts"],
+                    event["error"],
+                    names.get(event["account_id"]),
+                )
+            )
+        elif kind == "crawled" and "started_at" in event:
+            spans.append((event["started_at"], event["finished_at"]))
+        elif kind == "done":
+            summary.pages += int(event.get("pages", 0))
+        if on_event is not None:
+            on_event(event)
 
 
 def _read_events(number: int, process: subprocess.Popen[str], events: queue.Queue[Any]) -> None:

@@ -4,7 +4,9 @@ BOT_NAME = "govwatch"
 SPIDER_MODULES = ["crawler.spiders"]
 NEWSPIDER_MODULE = "crawler.spiders"
 
-USER_AGENT = "govwatch/0.1 (compliance monitoring of government public accounts; +https://github.com/govwatch)"
+USER_AGENT = (
+    "govwatch/0.1 (compliance monitoring of government public accounts; +https://github.com/govwatch)"
+)
 ROBOTSTXT_OBEY = True
 
 # Politeness: one request at a time per site, a delay between them that AutoThrottle adapts to the

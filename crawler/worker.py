@@ -61,14 +61,24 @@ def is_abandoned(run: CrawlRun) -> bool:
 
 
 def open_runs(
-    session_factory: sessionmaker[Session], account_ids: Sequence[int], host: str, *, keep_run_ids: set[int] = frozenset()  # type: ignore[assignment]
+    session_factory: sessionmaker[Session],
+    account_ids: Sequence[int],
+    host: str,
+    *,
+    keep_run_ids: set[int] = frozenset(),  # type: ignore[assignment]
 ) -> dict[int, int]:
     """Closes runs a dead process left 'running', then opens one run per account."""
     with session_factory.begin() as session:
         mark_runs_interrupted(
-            session=session, account_ids=account_ids, is_abandoned=is_abandoned, exclude_run_ids=list(keep_run_ids)
+            session=session,
+            account_ids=account_ids,
+            is_abandoned=is_abandoned,
+            exclude_run_ids=list(keep_run_ids),
         )
-        return {account_id: start_run(session=session, account_id=account_id, host=host).id for account_id in account_ids}
+        return {
+            account_id: start_run(session=session, account_id=account_id, host=host).id
+            for account_id in account_ids
+        }
 
 
 class EventWriter:
@@ -167,8 +177,11 @@ def crawl_in_process(
 
     def record(event: dict[str, Any]) -> None:
         if event.get("event") == "run":
-            collected.append(RunOutcome(event["account_id"], event["run_id"], event["status"], event["counts"],
-                                        event["error"]))  # fmt: skip
+            collected.append(
+                RunOutcome(
+                    event["account_id"], event["run_id"], event["status"], event["counts"], event["error"]
+                )
+            )
         emit(event)
 
     ledger.emit = record
@@ -187,8 +200,14 @@ def crawl_in_process(
     finally:
         if crawl_round is not None:
             crawl_round.leave()
-    emit({"event": "crawled", "seconds": round(time.monotonic() - started, 3), "started_at": started_at,
-          "finished_at": time.time()})
+    emit(
+        {
+            "event": "crawled",
+            "seconds": round(time.monotonic() - started, 3),
+            "started_at": started_at,
+            "finished_at": time.time(),
+        }
+    )
     return outcomes + collected
 
 
@@ -198,8 +217,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     scope.add_argument("--accounts", help="comma-separated account ids")
     scope.add_argument("--region", help="a region code: its active accounts and those of its sub-regions")
     scope.add_argument("--all", action="store_true", help="every active account")
-    parser.add_argument("--set", action="append", default=[], metavar="NAME=JSON",
-                        help="a Scrapy setting for this crawl, e.g. DOWNLOAD_DELAY=0")  # fmt: skip
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=JSON",
+        help="a Scrapy setting for this crawl, e.g. DOWNLOAD_DELAY=0",
+    )
     args = parser.parse_args(argv)
     overrides: dict[str, Any] = {}
     for item in args.set:
@@ -216,7 +240,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from crawler import pipelines
 
-    emit({"event": "done", "pages": pipelines.fetched_pages, "runs": [outcome.to_json() for outcome in outcomes]})
+    emit(
+        {
+            "event": "done",
+            "pages": pipelines.fetched_pages,
+            "runs": [outcome.to_json() for outcome in outcomes],
+        }
+    )
     return 0
 
 

@@ -37,10 +37,10 @@ class Settings(BaseSettings):
     crawl_processes: int = Field(
         default_factory=lambda: min(4, os.cpu_count() or 1),
         ge=1,
-        description="Crawl processes per crawl; accounts are split by site, so a site is never crawled twice at once.",
+        description="Crawl processes per crawl; accounts are split by site, one site per process.",
     )
     crawl_max_bytes: int = Field(
-        10 * 1024 * 1024, gt=0, description="A larger page is not stored; the crawl run records it as an error."
+        10 * 1024 * 1024, gt=0, description="A larger page is not stored; the crawl run records an error."
     )
     model_dir: Path | None = Field(None, description="Trained model versions; default `<data_dir>/models`.")
     report_dir: Path | None = Field(None, description="Rendered reports; default `<data_dir>/reports`.")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
@@ -140,9 +139,11 @@ def list_account_crawl_status(
     if account_ids is not None:
         query = query.where(Account.id.in_(list(account_ids)))
     accounts = list(session.scalars(query))
-    runs = latest_runs(session=session, account_ids=[a.id for a in accounts] if account_ids is not None else None)
+    runs = latest_runs(
+        session=session, account_ids=[a.id for a in accounts] if account_ids is not None else None
+    )
 
-    def order(pair: tuple[Account, CrawlRun | None]) -> tuple[int, Any]:
+    def order(pair: tuple[Account, CrawlRun | None]) -> tuple[float, int]:
         account, run = pair
         if run is None:
             return (len(STATUS_ORDER) - 1.5, account.id)  # never crawled: after running, before ok

@@ -111,7 +111,8 @@ def upsert_posts(*, session: Session, account_id: int, posts: Sequence[PostInput
     needs_snapshot = [
         (item.snapshot, item.content_type)
         for item, digest, post in plans
-        if item.snapshot is not None and (post is None or post.content_hash != digest or post.status in GONE_STATUSES)
+        if item.snapshot is not None
+        and (post is None or post.content_hash != digest or post.status in GONE_STATUSES)
     ]
     shas = iter(put_snapshots(session=session, blobs=needs_snapshot))
 
@@ -220,7 +221,9 @@ def mark_posts_status(*, session: Session, account_id: int, changes: Sequence[St
             raise InvalidInput(f"status {change.status!r} is not one of {', '.join(GONE_STATUSES)}")
     existing = _existing(session=session, account_id=account_id, keys=[c.source_key for c in changes])
     todo = [(c, existing.get(c.source_key)) for c in changes]
-    notices = [(c.snapshot, c.content_type) for c, post in todo if post is not None and c.snapshot is not None]
+    notices = [
+        (c.snapshot, c.content_type) for c, post in todo if post is not None and c.snapshot is not None
+    ]
     shas = iter(put_snapshots(session=session, blobs=notices))
     now = utcnow()
     for change, post in todo:
@@ -269,9 +272,9 @@ def list_known_posts(
     *, session: Session, account_id: int, since: datetime | None = None, limit: int = 2000
 ) -> list[KnownPost]:
     """The account's most recent posts (published since `since`, or undated), newest first."""
-    query = select(
-        Post.source_key, Post.url, Post.published_at, Post.content_hash, Post.status
-    ).where(Post.account_id == account_id)
+    query = select(Post.source_key, Post.url, Post.published_at, Post.content_hash, Post.status).where(
+        Post.account_id == account_id
+    )
     if since is not None:
         query = query.where((Post.published_at >= since) | Post.published_at.is_(None))
     query = query.order_by(Post.published_at.desc(), Post.id.desc()).limit(limit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 import zstandard
 from sqlalchemy import insert, select
@@ -71,7 +72,7 @@ def put_snapshot(*, session: Session, data: bytes, content_type: str | None = No
     return put_snapshots(session=session, blobs=[(data, content_type)])[0]
 
 
-def _insert_ignoring_duplicates(session: Session):  # type: ignore[no-untyped-def]
+def _insert_ignoring_duplicates(session: Session) -> Any:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert

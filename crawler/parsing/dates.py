@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
 
@@ -24,11 +25,13 @@ _DAY_OFFSETS = {"今天": 0, "昨天": 1, "前天": 2}
 _MULTIPLIERS = {None: 1, "万": 10_000, "w": 10_000, "W": 10_000, "亿": 100_000_000, "k": 1_000, "K": 1_000}
 
 
-def _make(
-    year: str, month: str, day: str, hour: str | None, minute: str | None, second: str | None, tz: tzinfo
-) -> datetime | None:
+def _make(parts: Sequence[str | None], tz: tzinfo) -> datetime | None:
+    """A datetime from (year, month, day, hour, minute, second) strings, the time ones optional."""
+    year, month, day, hour, minute, second = (list(parts) + [None] * 6)[:6]
     try:
-        value = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+        value = datetime(
+            int(year or 0), int(month or 0), int(day or 0), int(hour or 0), int(minute or 0), int(second or 0)
+        )
     except ValueError:
         return None
     return value.replace(tzinfo=tz)
@@ -50,7 +53,9 @@ def _plausible(value: datetime | None, now: datetime) -> datetime | None:
     return value
 
 
-def parse_datetime(text: str | int | float | None, *, now: datetime | None = None, tz: tzinfo = CHINA_TZ) -> datetime | None:
+def parse_datetime(
+    text: str | int | float | None, *, now: datetime | None = None, tz: tzinfo = CHINA_TZ
+) -> datetime | None:
     """An aware datetime from the many ways pages write one; naive ones are in `tz` (China time).
 
     Relative forms (刚刚, 5分钟前, 昨天 10:30, 01-22) resolve against `now`, the fetch time.
@@ -73,7 +78,7 @@ def parse_datetime(text: str | int | float | None, *, now: datetime | None = Non
         day = now - timedelta(days=_DAY_OFFSETS[match.group(1)])
         return day.replace(hour=int(match.group(2)), minute=int(match.group(3)), second=0, microsecond=0)
     if match := _MONTH_DAY.match(text):
-        value = _make(str(now.year), *match.groups()[:2], match.group(3), match.group(4), None, tz)
+        value = _make([str(now.year), *match.groups()], tz)
         if value is not None and value > now + timedelta(days=1):
             value = value.replace(year=now.year - 1)
         return value
@@ -83,10 +88,10 @@ def parse_datetime(text: str | int | float | None, *, now: datetime | None = Non
     except ValueError:
         pass
     if match := _CN_DATE.search(text):
-        return _plausible(_make(*match.groups(), tz=tz), now)
+        return _plausible(_make(match.groups(), tz), now)
     if match := _NUM_DATE.search(text):
         *parts, offset = match.groups()
-        return _plausible(_make(*parts, tz=_offset(offset) or tz), now)
+        return _plausible(_make(parts, _offset(offset) or tz), now)
     try:
         value = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
@@ -129,4 +134,4 @@ def parse_count(value: object) -> int | None:
         number = float(match.group(1).replace(",", ""))
     except ValueError:
         return None
-    return int(round(number * _MULTIPLIERS[match.group(2)]))
+    return round(number * _MULTIPLIERS[match.group(2)])

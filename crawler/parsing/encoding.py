@@ -10,8 +10,17 @@ _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)["']
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 # Government pages declared GB2312 routinely contain GBK-only characters (e.g. 镕, 堃): read them as
 # GB18030, the superset of both, as browsers do.
-_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030", "cp936": "gb18030", "gb_2312-80": "gb18030",
-              "iso-8859-1": "cp1252", "latin-1": "cp1252", "ascii": "utf-8", "us-ascii": "utf-8"}  # fmt: skip
+_SUPERSETS = {
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "x-gbk": "gb18030",
+    "cp936": "gb18030",
+    "gb_2312-80": "gb18030",
+    "iso-8859-1": "cp1252",
+    "latin-1": "cp1252",
+    "ascii": "utf-8",
+    "us-ascii": "utf-8",
+}
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 
 
@@ -30,14 +39,13 @@ def _normalize(name: str | bytes | None) -> str | None:
 
 def declared_encoding(body: bytes, content_type: str | None = None) -> str | None:
     """The charset the HTTP header, the XML declaration or a <meta> tag declares, if any."""
-    if content_type and (match := _HEADER_CHARSET.search(content_type)):
-        if name := _normalize(match.group(1)):
-            return name
+    header = _HEADER_CHARSET.search(content_type) if content_type else None
+    if header and (name := _normalize(header.group(1))):
+        return name
     head = body[:4096]
     for pattern in (_XML_ENCODING, _META_CHARSET):
-        if match := pattern.search(head):
-            if name := _normalize(match.group(1)):
-                return name
+        if (declared := pattern.search(head)) and (name := _normalize(declared.group(1))):
+            return name
     return None
 
 

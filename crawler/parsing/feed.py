@@ -73,7 +73,9 @@ def parse_feed(
     return result
 
 
-def _entry_post(entry: Any, base_url: str, account: str | None, fetched_at: datetime | None) -> ParsedPost | None:
+def _entry_post(
+    entry: Any, base_url: str, account: str | None, fetched_at: datetime | None
+) -> ParsedPost | None:
     link = entry.get("link")
     link = urljoin(base_url, link) if link else None
     title_html = entry.get("title", "") or ""
@@ -95,7 +97,8 @@ def _entry_post(entry: Any, base_url: str, account: str | None, fetched_at: date
             published = parse_datetime(entry[field_name], now=fetched_at)
             parsed_struct = entry.get(f"{field_name}_parsed")
             if published is None and parsed_struct:
-                published = datetime(*parsed_struct[:6], tzinfo=UTC)
+                year, month, day, hour, minute, second = parsed_struct[:6]
+                published = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
             if published is not None:
                 break
     return ParsedPost(
@@ -129,7 +132,11 @@ def parse_json_feed(
         link = item.get("url") or item.get("external_url")
         link = urljoin(url, str(link)) if link else None
         html = str(item.get("content_html") or "")
-        body_text = html_to_text(html) if html else clean_text(str(item.get("content_text") or item.get("summary") or ""))
+        body_text = (
+            html_to_text(html)
+            if html
+            else clean_text(str(item.get("content_text") or item.get("summary") or ""))
+        )
         title = clean_text(str(item.get("title") or "")) or None
         identity = str(item.get("id") or "").strip() or link
         if not identity:
@@ -141,8 +148,12 @@ def parse_json_feed(
             continue
         seen.add(key)
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        author = ", ".join(str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")) or None
-        published = parse_datetime(str(item.get("date_published") or item.get("date_modified") or ""), now=fetched_at)
+        author = (
+            ", ".join(str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")) or None
+        )
+        published = parse_datetime(
+            str(item.get("date_published") or item.get("date_modified") or ""), now=fetched_at
+        )
         result.posts.append(
             ParsedPost(
                 key=key,

@@ -16,17 +16,49 @@ from crawler.parsing.encoding import decode_body
 from crawler.parsing.text import clean_text, html_to_text
 
 # Where CMSs used by Chinese government sites (TRS WCM, Kaipu UCAP, Hanweb, ...) put the article.
-BODY_CONTAINERS = ("#UCAP-CONTENT", ".TRS_Editor", ".TRS_UEDITOR", "#zoom", "#Zoom", ".zoom", "#fontzoom",
-                   ".article-content", ".article_content", "#article-content", ".pages_content", "#content",
-                   ".xxgk_content", ".content", ".view", "article")  # fmt: skip
+BODY_CONTAINERS = (
+    "#UCAP-CONTENT",
+    ".TRS_Editor",
+    ".TRS_UEDITOR",
+    "#zoom",
+    "#Zoom",
+    ".zoom",
+    "#fontzoom",
+    ".article-content",
+    ".article_content",
+    "#article-content",
+    ".pages_content",
+    "#content",
+    ".xxgk_content",
+    ".content",
+    ".view",
+    "article",
+)
 TITLE_META = ("ArticleTitle", "articletitle", "title")
 DATE_META = ("PubDate", "pubdate", "publishdate", "PublishDate", "firstpublishedtime", "lastmodifiedtime")
-WITHDRAWN = ("该信息已撤回", "信息已撤回", "该文章已撤回", "已撤稿", "您访问的页面不存在", "页面不存在", "该信息已删除",
-             "信息已删除", "文章已删除", "内容已删除", "页面已删除", "找不到页面", "404 Not Found")  # fmt: skip
-_DETAIL_LINK = re.compile(r"\.(s?html?|jhtml|jsp|php|aspx?)(\?|$)|[?&](id|articleid|docid|contentid)=\d", re.I)
+WITHDRAWN = (
+    "该信息已撤回",
+    "信息已撤回",
+    "该文章已撤回",
+    "已撤稿",
+    "您访问的页面不存在",
+    "页面不存在",
+    "该信息已删除",
+    "信息已删除",
+    "文章已删除",
+    "内容已删除",
+    "页面已删除",
+    "找不到页面",
+    "404 Not Found",
+)
+_DETAIL_LINK = re.compile(
+    r"\.(s?html?|jhtml|jsp|php|aspx?)(\?|$)|[?&](id|articleid|docid|contentid)=\d", re.I
+)
 _ATTACHMENT = re.compile(r"\.(pdf|docx?|xlsx?|pptx?|zip|rar|7z|wps|ofd|jpe?g|png|gif|mp4)(\?|$)", re.I)
 _PAGINATION_LINK = re.compile(r"(index|list)_\d+\.s?html?$|[?&]page=\d+", re.I)
-_CREATE_PAGE = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]")
+_CREATE_PAGE = re.compile(
+    r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"]([\w-]+)['\"]\s*,\s*['\"](\w+)['\"]"
+)
 _DATE_LABEL = re.compile(r"(发布时间|发布日期|发文日期|成文日期|日期|时间)\s*[:：]\s*")
 _SOURCE_LABEL = re.compile(r"来源\s*[:：]\s*([^\s|丨，,]{2,40})")
 _TITLE_SPLIT = re.compile(r"\s*[_|｜–—-]\s*")
@@ -59,7 +91,9 @@ def is_detail_page(selector: Selector, options: Mapping[str, Any] | None = None)
         return True
     selectors = [options["body_selector"]] if options and options.get("body_selector") else []
     for css in [*selectors, *BODY_CONTAINERS[:8]]:
-        if any(len(clean_text(" ".join(n.css("::text").getall()))) >= MIN_BODY_CHARS for n in selector.css(css)):
+        if any(
+            len(clean_text(" ".join(n.css("::text").getall()))) >= MIN_BODY_CHARS for n in selector.css(css)
+        ):
             return True
     return False
 
@@ -177,12 +211,19 @@ def _list(
     return result
 
 
-def _next_page(url: str, selector: Selector, options: Mapping[str, Any], page: int) -> tuple[str | None, int | None]:
+def _next_page(
+    url: str, selector: Selector, options: Mapping[str, Any], page: int
+) -> tuple[str | None, int | None]:
     style = str(options.get("next_page") or "auto")
     total: int | None = None
     if match := _CREATE_PAGE.search(selector.get()):
         # TRS WCM: createPageHTML(pages, current0, "index", "html"); page 2 is index_1.html.
-        total, current, stem, extension = int(match.group(1)), int(match.group(2)), match.group(3), match.group(4)
+        total, current, stem, extension = (
+            int(match.group(1)),
+            int(match.group(2)),
+            match.group(3),
+            match.group(4),
+        )
         if style == "auto":
             following = current + 1
             return (urljoin(url, f"{stem}_{following}.{extension}") if following < total else None), total
@@ -205,7 +246,9 @@ def _next_page(url: str, selector: Selector, options: Mapping[str, Any], page: i
     return urljoin(url, template.format(n=number)), total
 
 
-def _detail(url: str, selector: Selector, options: Mapping[str, Any], fetched_at: datetime | None) -> PageResult:
+def _detail(
+    url: str, selector: Selector, options: Mapping[str, Any], fetched_at: datetime | None
+) -> PageResult:
     text = ""
     images: list[str] = []
     selectors = [options["body_selector"]] if options.get("body_selector") else []
@@ -221,11 +264,14 @@ def _detail(url: str, selector: Selector, options: Mapping[str, Any], fetched_at
     if not text:
         notice = _withdrawn(selector)
         if notice:
-            return PageResult(kind="govsite", url=url, status="deleted",
-                              error=f"the page was withdrawn ({notice}) at {url}")  # fmt: skip
+            return PageResult(
+                kind="govsite", url=url, status="deleted", error=f"the page was withdrawn ({notice}) at {url}"
+            )
         text = _trafilatura_text(selector.get())
     if not text:
-        return error_page("govsite", url, "no article text found (no known body container; trafilatura found none)")
+        return error_page(
+            "govsite", url, "no article text found (no known body container; trafilatura found none)"
+        )
 
     title = _meta(selector, TITLE_META[:2])
     if not title and options.get("title_selector"):
@@ -238,10 +284,14 @@ def _detail(url: str, selector: Selector, options: Mapping[str, Any], fetched_at
         raw_title = clean_text(selector.css("title::text").get(default=""))
         title = _TITLE_SPLIT.split(raw_title, maxsplit=1)[0] if raw_title else ""
 
-    published = parse_datetime(_meta(selector, DATE_META), now=fetched_at) if _meta(selector, DATE_META) else None
+    published = (
+        parse_datetime(_meta(selector, DATE_META), now=fetched_at) if _meta(selector, DATE_META) else None
+    )
     page_text = clean_text(" ".join(selector.css("body *:not(script):not(style)::text").getall()))
     if published is None and options.get("date_selector"):
-        published = find_date(" ".join(selector.css(options["date_selector"]).css("::text").getall()), now=fetched_at)
+        published = find_date(
+            " ".join(selector.css(options["date_selector"]).css("::text").getall()), now=fetched_at
+        )
     if published is None:
         label = _DATE_LABEL.search(page_text)
         published = find_date(page_text[label.end() : label.end() + 40], now=fetched_at) if label else None

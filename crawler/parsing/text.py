@@ -9,9 +9,12 @@ import lxml.html
 from lxml import etree
 
 BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt figcaption figure footer form h1 h2 h3 h4 h5 h6 "
-    "header hr li main nav ol p pre section table tbody td th thead tr ul".split()
-)
+    {
+        "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption", "figure",
+        "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
+        "pre", "section", "table", "tbody", "td", "th", "thead", "tr", "ul",
+    }
+)  # fmt: skip
 DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "svg")
 _SPACES = re.compile(r"[ \t\r\f\v\xa0\u3000\u2002\u2003\u2009]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")

@@ -22,9 +22,21 @@ NOTICES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("waf", ("环境异常", "完成验证后即可继续访问", "去验证", "访问过于频繁", "请输入验证码", "安全验证")),
     ("deleted", ("该内容已被发布者删除", "已被发布者删除", "内容已删除")),
     ("violation", ("此内容因违规无法查看", "因违规无法查看", "此内容被多人投诉")),
-    ("unavailable", ("该内容暂时无法查看", "内容暂时无法查看", "此帐号已被屏蔽", "此帐号已自主注销", "此帐号已注销",
-                     "该公众号已被封禁", "链接已过期", "内容无法查看", "此帐号处于冻结状态")),
-)  # fmt: skip
+    (
+        "unavailable",
+        (
+            "该内容暂时无法查看",
+            "内容暂时无法查看",
+            "此帐号已被屏蔽",
+            "此帐号已自主注销",
+            "此帐号已注销",
+            "该公众号已被封禁",
+            "链接已过期",
+            "内容无法查看",
+            "此帐号处于冻结状态",
+        ),
+    ),
+)
 NOTICE_MESSAGES = {
     "waf": "WeChat answered with a verification page (环境异常/WAF) instead of the article",
     "deleted": "the article was deleted by its publisher (该内容已被发布者删除)",
@@ -177,7 +189,9 @@ def parse_wechat_article(
         visible = clean_text(" ".join(_X_VISIBLE(root)))
         status = classify_notice(visible or html)
         if status is not None:
-            return PageResult(kind="wechat", url=url, status=status, error=f"{NOTICE_MESSAGES[status]} at {url}")
+            return PageResult(
+                kind="wechat", url=url, status=status, error=f"{NOTICE_MESSAGES[status]} at {url}"
+            )
         if content:
             return error_page("wechat", url, "the article has an empty body")
         return error_page("wechat", url, "not a WeChat article page (no #js_content, no share text)")
@@ -301,8 +315,16 @@ def parse_wechat_index(
     return result
 
 
-ARTICLE_MARKERS = (b'id="js_content"', b"activity-name", b"var ct ", b"var ct=", b"text_page_info",
-                   b"picture_page_info_list", b"js_name", b"weui-msg")  # fmt: skip
+ARTICLE_MARKERS = (
+    b'id="js_content"',
+    b"activity-name",
+    b"var ct ",
+    b"var ct=",
+    b"text_page_info",
+    b"picture_page_info_list",
+    b"js_name",
+    b"weui-msg",
+)
 
 
 _XML_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
@@ -338,13 +360,23 @@ def _index_from_clean_xml(url: str, body: bytes, fetched_at: datetime | None) ->
             continue
         seen.add(link)
         title = entry.findtext("{*}title") or entry.findtext("title") or ""
-        date = next((entry.findtext(f"{{*}}{name}") or entry.findtext(name) for name in
-                     ("pubDate", "published", "updated", "date") if entry.findtext(f"{{*}}{name}") or
-                     entry.findtext(name)), None)  # fmt: skip
-        result.posts.append(ParsedPost(key=article_key(article_ids("", link), link), url=link,
-                                       title=clean_text(title) or None,
-                                       published_at=parse_datetime(date, now=fetched_at) if date else None,
-                                       detail_url=link))  # fmt: skip
+        date = next(
+            (
+                entry.findtext(f"{{*}}{name}") or entry.findtext(name)
+                for name in ("pubDate", "published", "updated", "date")
+                if entry.findtext(f"{{*}}{name}") or entry.findtext(name)
+            ),
+            None,
+        )
+        result.posts.append(
+            ParsedPost(
+                key=article_key(article_ids("", link), link),
+                url=link,
+                title=clean_text(title) or None,
+                published_at=parse_datetime(date, now=fetched_at) if date else None,
+                detail_url=link,
+            )
+        )
     for element in root.iter("{*}link", "link"):
         if element.get("rel") == "next" and element.get("href"):
             result.next = urljoin(url, element.get("href"))
@@ -368,5 +400,14 @@ def is_wechat_article(body: bytes) -> bool:
 
 
 # Notices only WeChat shows: enough to tell its bare notice pages from a government site's 404 page.
-WECHAT_ONLY_PHRASES = ("该内容已被发布者删除", "此内容因违规无法查看", "此内容被多人投诉", "该内容暂时无法查看",
-                       "此帐号已被屏蔽", "此帐号已自主注销", "该公众号已被封禁", "环境异常", "完成验证后即可继续访问")  # fmt: skip
+WECHAT_ONLY_PHRASES = (
+    "该内容已被发布者删除",
+    "此内容因违规无法查看",
+    "此内容被多人投诉",
+    "该内容暂时无法查看",
+    "此帐号已被屏蔽",
+    "此帐号已自主注销",
+    "该公众号已被封禁",
+    "环境异常",
+    "完成验证后即可继续访问",
+)

@@ -14,7 +14,9 @@ from crawler.parsing.encoding import decode_body
 from crawler.parsing.text import html_to_text
 
 _EMOJI_IMG = re.compile(r"""<img[^>]*?\balt=["']([^"']*)["'][^>]*>""", re.IGNORECASE)
-_FULL_TEXT_LINK = re.compile(r"""(?:\.\.\.|…)?\s*<a[^>]*href=["'][^"']*/status/[^"']*["'][^>]*>\s*全文\s*</a>\s*$""")
+_FULL_TEXT_LINK = re.compile(
+    r"""(?:\.\.\.|…)?\s*<a[^>]*href=["'][^"']*/status/[^"']*["'][^>]*>\s*全文\s*</a>\s*$"""
+)
 _GONE_MESSAGES = ("不存在", "已被删除", "已删除", "被作者删除", "does not exist")
 _HIDDEN_MESSAGES = ("暂无查看权限", "仅自己可见", "无法查看", "审核中")
 BLOCKED_MESSAGE = "Weibo asks for a login (ok:-100): the configured cookies are missing or expired"
@@ -37,7 +39,9 @@ def looks_like_weibo(url: str, body: bytes) -> bool:
     if not body[:4096].lstrip().startswith(b"{"):
         return False
     compact = body[:65536].replace(b" ", b"")
-    return b'"ok":' in compact and any(m in compact for m in (b'"cards"', b'"mblog"', b'"ok":-100', b'"reposts_count"'))
+    return b'"ok":' in compact and any(
+        m in compact for m in (b'"cards"', b'"mblog"', b'"ok":-100', b'"reposts_count"')
+    )
 
 
 def _load(url: str, body: bytes, content_type: str | None) -> dict[str, Any] | PageResult:
@@ -109,10 +113,16 @@ def _cards(cards: list[Any]) -> list[dict[str, Any]]:
 def _gone(url: str, document: dict[str, Any]) -> PageResult:
     message = str(document.get("msg") or document.get("errmsg") or "")
     if str(document.get("errno")) in ("20101", "20112") or any(m in message for m in _GONE_MESSAGES):
-        return PageResult(kind="weibo", url=url, status="deleted", error=f"the post was deleted ({message}) at {url}")
+        return PageResult(
+            kind="weibo", url=url, status="deleted", error=f"the post was deleted ({message}) at {url}"
+        )
     if any(m in message for m in _HIDDEN_MESSAGES):
-        return PageResult(kind="weibo", url=url, status="unavailable", error=f"the post is hidden ({message}) at {url}")
-    return PageResult(kind="weibo", url=url, status="deleted", error=f"the post no longer exists ({message}) at {url}")
+        return PageResult(
+            kind="weibo", url=url, status="unavailable", error=f"the post is hidden ({message}) at {url}"
+        )
+    return PageResult(
+        kind="weibo", url=url, status="deleted", error=f"the post no longer exists ({message}) at {url}"
+    )
 
 
 def _parse_status(url: str, document: dict[str, Any], fetched_at: datetime | None) -> PageResult:
@@ -135,8 +145,8 @@ def _pictures(mblog: dict[str, Any]) -> list[str]:
     urls = []
     for pic in pics if isinstance(pics, list) else []:
         if isinstance(pic, dict):
-            large = pic.get("large") if isinstance(pic.get("large"), dict) else {}
-            src = large.get("url") or pic.get("url")
+            large = pic.get("large")
+            src = (large.get("url") if isinstance(large, dict) else None) or pic.get("url")
             if src:
                 urls.append(str(src))
     return urls
@@ -147,13 +157,15 @@ def mblog_post(mblog: dict[str, Any], url: str, fetched_at: datetime | None) -> 
     text = _html_text(str(mblog.get("longTextContent") or mblog.get("text") or ""))
     retweeted = mblog.get("retweeted_status")
     if isinstance(retweeted, dict):
-        user = retweeted.get("user") if isinstance(retweeted.get("user"), dict) else None
+        original_user = retweeted.get("user")
         original = _html_text(str(retweeted.get("text") or ""))
-        if user is None or str(retweeted.get("deleted")) == "1" or not original:
+        if not isinstance(original_user, dict) or str(retweeted.get("deleted")) == "1" or not original:
             text += f"\n//转发（原微博已删除或不可见）：{original or '原微博已删除'}"
         else:
-            text += f"\n//转发 @{user.get('screen_name', '')}：{original}"
-    user = mblog.get("user") if isinstance(mblog.get("user"), dict) else {}
+            text += f"\n//转发 @{original_user.get('screen_name', '')}：{original}"
+    user = mblog.get("user")
+    if not isinstance(user, dict):
+        user = {}
     truncated = bool(mblog.get("isLongText")) and not mblog.get("longTextContent")
     return ParsedPost(
         key=post_id,

@@ -17,7 +17,7 @@ from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from crawler.items import ErrorItem, GoneItem, PostItem
-from crawler.ledger import RunLedger, RunOutcome
+from crawler.ledger import RedisRunLedger, RunLedger, RunOutcome
 from crawler.middlewares import HostBlocked, drop_queued
 from crawler.parsing.base import PageResult, ParsedPost
 from crawler.plan import AccountPlan
@@ -54,7 +54,7 @@ class AccountSpider(scrapy.Spider):
         plans: Iterable[AccountPlan] = (),
         ledger: RunLedger | None = None,
         emit: Callable[[dict[str, Any]], None] | None = None,
-        round: Any = None,  # noqa: A002 - a crawl round, not the builtin
+        round: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -79,9 +79,9 @@ class AccountSpider(scrapy.Spider):
         if self.round is None:
             return self.ledger.finish(session_factory, account_ids, reason)
         last, lost = self.round.leave_spider(self.name)
-        return self.ledger.finish_shared(  # type: ignore[attr-defined, no-any-return]
-            session_factory, account_ids, reason, last=last, lost_workers=lost
-        )
+        ledger = self.ledger
+        assert isinstance(ledger, RedisRunLedger)  # a round always comes with the shared ledger
+        return ledger.finish_shared(session_factory, account_ids, reason, last=last, lost_workers=lost)
 
     # ---- requests ---------------------------------------------------------------------------
     def make_request(
@@ -101,14 +101,22 @@ class AccountSpider(scrapy.Spider):
         if "Cookie" in headers:
             # Cookies come from the account's configuration, not from the shared cookie jar.
             meta["dont_merge_cookies"] = True
-        return Request(url, callback=callback, errback=self.on_error, meta=meta, headers=headers, priority=priority)
+        return Request(
+            url, callback=callback, errback=self.on_error, meta=meta, headers=headers, priority=priority
+        )
 
     def plan_for(self, response: Response | Request) -> AccountPlan:
         return self.plans[response.meta["account_id"]]
 
     # ---- items ------------------------------------------------------------------------------
     def post_item(
-        self, plan: AccountPlan, post: ParsedPost, response: Response, *, key: str | None = None, **fallback: Any
+        self,
+        plan: AccountPlan,
+        post: ParsedPost,
+        response: Response,
+        *,
+        key: str | None = None,
+        **fallback: Any,
     ) -> PostItem:
         return PostItem(
             account_id=plan.account_id,
@@ -125,8 +133,15 @@ class AccountSpider(scrapy.Spider):
             content_type=content_type(response),
         )
 
-    def gone_item(self, plan: AccountPlan, key: str, url: str | None, status: str, reason: str,
-                  response: Response | None = None) -> GoneItem:  # fmt: skip
+    def gone_item(
+        self,
+        plan: AccountPlan,
+        key: str,
+        url: str | None,
+        status: str,
+        reason: str,
+        response: Response | None = None,
+    ) -> GoneItem:
         return GoneItem(
             account_id=plan.account_id,
             key=key,
@@ -138,7 +153,9 @@ class AccountSpider(scrapy.Spider):
             content_type=content_type(response) if response is not None else None,
         )
 
-    def error_item(self, plan: AccountPlan | int, url: str, message: str, *, blocked: bool = False) -> ErrorItem:
+    def error_item(
+        self, plan: AccountPlan | int, url: str, message: str, *, blocked: bool = False
+    ) -> ErrorItem:
         account_id = plan if isinstance(plan, int) else plan.account_id
         return ErrorItem(account_id=account_id, url=url, message=message, blocked=blocked)
 
@@ -151,15 +168,21 @@ class AccountSpider(scrapy.Spider):
         """Stops every request to the site for this run; logged once, recorded on each affected run."""
         host = urlsplit(url).hostname or ""
         if host not in self.blocked_hosts:
-            log.warning("%s blocks this crawl: %s. Backing off from %s until the next run.", host, message, host)
+            log.warning(
+                "%s blocks this crawl: %s. Backing off from %s until the next run.", host, message, host
+            )
             self.blocked_hosts[host] = f"skipped: {host} blocked this crawl earlier ({message})"
             drop_queued(self.crawler, host, self.blocked_hosts[host])
         return self.error_item(plan, url, message, blocked=True)
 
     def block_account(self, plan: AccountPlan, url: str, message: str) -> ErrorItem:
         if plan.account_id not in self.blocked_accounts:
-            log.warning("account %s (%s) is refused: %s. Backing off until the next run.", plan.account_id,
-                        plan.name, message)  # fmt: skip
+            log.warning(
+                "account %s (%s) is refused: %s. Backing off until the next run.",
+                plan.account_id,
+                plan.name,
+                message,
+            )
             self.blocked_accounts[plan.account_id] = f"skipped: {message}"
         return self.error_item(plan, url, message, blocked=True)
 
@@ -171,8 +194,11 @@ class AccountSpider(scrapy.Spider):
         except Exception as error:  # the callback boundary: record with the URL and go on
             log.exception("account %s: could not parse %s", response.meta.get("account_id"), response.url)
             plan = self.plan_for(response)
-            yield self.error_item(plan, response.url, f"could not parse the page ({error.__class__.__name__}: "
-                                                      f"{error}) at {response.url}")  # fmt: skip
+            yield self.error_item(
+                plan,
+                response.url,
+                f"could not parse the page ({error.__class__.__name__}: {error}) at {response.url}",
+            )
 
     def on_error(self, failure: Failure) -> Output:
         request: Request = failure.request  # type: ignore[attr-defined]
@@ -189,8 +215,12 @@ class AccountSpider(scrapy.Spider):
             return
         if failure.check(IgnoreRequest) and "robots.txt" in str(failure.value):
             host = urlsplit(url).hostname
-            yield self.error_item(plan, url, f"robots.txt of {host} forbids {url} (set \"robots\": false in the "
-                                             "source only with the site's permission)")  # fmt: skip
+            yield self.error_item(
+                plan,
+                url,
+                f'robots.txt of {host} forbids {url} (set "robots": false in the '
+                "source only with the site's permission)",
+            )
             return
         yield self.error_item(plan, url, describe_failure(failure, request, self.settings))
 
@@ -259,7 +289,8 @@ class ListingMixin:
         # Incremental: once a page shows a post stored earlier and past its recheck window, the
         # rest of the listing is known ground.
         wanted = not plan.incremental or not any(
-            plan.is_known_and_settled(post.key, post.detail_url or post.url, post.published_at) for post in result.posts
+            plan.is_known_and_settled(post.key, post.detail_url or post.url, post.published_at)
+            for post in result.posts
         )
         if result.next and result.posts and page < plan.max_pages and wanted:
             yield self.make_request(  # type: ignore[attr-defined]

@@ -29,14 +29,27 @@ class GovsiteSpider(ListingMixin, AccountSpider):
     def _parse_list(self, response: Response) -> Output:
         plan = self.plan_for(response)
         page = response.meta.get("page", 1)
-        result = parse_govsite_list(response.url, response.body, content_type(response), options=plan.options,
-                                    fetched_at=now(), page=page)  # fmt: skip
+        result = parse_govsite_list(
+            response.url,
+            response.body,
+            content_type(response),
+            options=plan.options,
+            fetched_at=now(),
+            page=page,
+        )
         yield from self.page_errors(plan, response, result)
         for entry in result.posts:
             url = entry.detail_url or entry.url
             if url and plan.needs_fetch(entry.key, url, entry.published_at):
-                yield self.make_request(plan, url, self.parse_detail, role="detail", key=entry.key,
-                                        listed_title=entry.title, listed_published=entry.published_at)  # fmt: skip
+                yield self.make_request(
+                    plan,
+                    url,
+                    self.parse_detail,
+                    role="detail",
+                    key=entry.key,
+                    listed_title=entry.title,
+                    listed_published=entry.published_at,
+                )
         yield from self.continue_listing(plan, response, result, self.parse_list)
 
     def parse_detail(self, response: Response) -> Output:
@@ -46,11 +59,18 @@ class GovsiteSpider(ListingMixin, AccountSpider):
         plan = self.plan_for(response)
         url = response.meta["post_url"]
         key = response.meta.get("key") or govsite_key(url)
-        result = parse_govsite_detail(url, response.body, content_type(response), options=plan.options,
-                                      fetched_at=now())  # fmt: skip
+        result = parse_govsite_detail(
+            url, response.body, content_type(response), options=plan.options, fetched_at=now()
+        )
         if result.status == "ok":
-            yield self.post_item(plan, result.posts[0], response, key=key, title=response.meta.get("listed_title"),
-                                 published_at=response.meta.get("listed_published"))  # fmt: skip
+            yield self.post_item(
+                plan,
+                result.posts[0],
+                response,
+                key=key,
+                title=response.meta.get("listed_title"),
+                published_at=response.meta.get("listed_published"),
+            )
         elif result.status == "deleted":
             yield self.gone_item(plan, key, url, "deleted", result.error or "withdrawn", response)
         else:
@@ -64,6 +84,8 @@ class GovsiteSpider(ListingMixin, AccountSpider):
             return
         if role in ("detail", "recheck") and response.status in (404, 410):
             key = request.meta.get("key") or govsite_key(request.meta["post_url"])
-            yield self.gone_item(plan, key, request.url, "deleted", f"HTTP {response.status} (page removed)", response)
+            yield self.gone_item(
+                plan, key, request.url, "deleted", f"HTTP {response.status} (page removed)", response
+            )
             return
         yield from super().on_http_error(plan, request, response)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from scrapy.http import Request, Response
 
-from crawler.parsing.wechat import NOTICE_MESSAGES, article_ids, article_key, parse_wechat_article, parse_wechat_index
+from crawler.parsing.wechat import (
+    NOTICE_MESSAGES,
+    article_ids,
+    article_key,
+    parse_wechat_article,
+    parse_wechat_index,
+)
 from crawler.plan import AccountPlan
 from crawler.spiders.base import AccountSpider, ListingMixin, Output, content_type, now
 
@@ -27,8 +34,9 @@ class WechatSpider(ListingMixin, AccountSpider):
             assert known.url is not None
             yield self.article_request(plan, known.url, key=key, role="recheck")
 
-    def article_request(self, plan: AccountPlan, url: str, *, key: str | None, role: str = "detail",
-                        **meta: object) -> Request:  # fmt: skip
+    def article_request(
+        self, plan: AccountPlan, url: str, *, key: str | None, role: str = "detail", **meta: Any
+    ) -> Request:
         return self.make_request(plan, url, self.parse_article, role=role, key=key, **meta)
 
     def parse_index(self, response: Response) -> Output:
@@ -42,8 +50,9 @@ class WechatSpider(ListingMixin, AccountSpider):
             url = entry.detail_url or entry.url
             if url and plan.needs_fetch(entry.key, url, entry.published_at):
                 known_key = entry.key if entry.key in plan.known else plan.key_for_url(url)
-                yield self.article_request(plan, url, key=known_key, listed_title=entry.title,
-                                           listed_published=entry.published_at)  # fmt: skip
+                yield self.article_request(
+                    plan, url, key=known_key, listed_title=entry.title, listed_published=entry.published_at
+                )
         yield from self.continue_listing(plan, response, result, self.parse_index)
 
     def parse_article(self, response: Response) -> Output:
@@ -54,14 +63,20 @@ class WechatSpider(ListingMixin, AccountSpider):
         url = response.meta["post_url"]
         result = parse_wechat_article(url, response.body, content_type(response), fetched_at=now())
         if result.status == "ok":
-            yield self.post_item(plan, result.posts[0], response, title=response.meta.get("listed_title"),
-                                 published_at=response.meta.get("listed_published"))  # fmt: skip
+            yield self.post_item(
+                plan,
+                result.posts[0],
+                response,
+                title=response.meta.get("listed_title"),
+                published_at=response.meta.get("listed_published"),
+            )
         elif result.status in ("deleted", "violation", "unavailable"):
             # A notice is a status of the post this URL stood for, never content.
             key = response.meta.get("key") or article_key(article_ids("", url), url)
             yield self.gone_item(plan, key, url, result.status, NOTICE_MESSAGES[result.status], response)
         elif result.status == "waf":
-            yield self.block_host(plan, url, f"{urlsplit(url).hostname} answered with a verification (WAF) page "
-                                             f"at {url}")  # fmt: skip
+            yield self.block_host(
+                plan, url, f"{urlsplit(url).hostname} answered with a verification (WAF) page at {url}"
+            )
         else:
             yield from self.page_errors(plan, response, result)

@@ -19,9 +19,12 @@ class WeiboSpider(ListingMixin, AccountSpider):
     # 432 is Weibo's "blocked", 418 its anti-crawler teapot; 429 here means back off, not wait and retry.
     blocking_statuses: ClassVar[frozenset[int]] = frozenset({403, 418, 429, 432})
 
-    def make_request(self, plan: AccountPlan, url: str, callback: Any, *, role: str, priority: int = 0,
-                     **meta: Any) -> Request:  # fmt: skip
-        return super().make_request(plan, url, callback, role=role, priority=priority, block_on_429=True, **meta)
+    def make_request(
+        self, plan: AccountPlan, url: str, callback: Any, *, role: str, priority: int = 0, **meta: Any
+    ) -> Request:
+        return super().make_request(
+            plan, url, callback, role=role, priority=priority, block_on_429=True, **meta
+        )
 
     def start_requests_for(self, plan: AccountPlan) -> Iterable[Request]:
         assert plan.url is not None
@@ -34,7 +37,9 @@ class WeiboSpider(ListingMixin, AccountSpider):
         plan = self.plan_for(response)
         result = parse_weibo_page(response.url, response.body, content_type(response), fetched_at=now())
         if result.blocked:
-            yield self.block_account(plan, response.url, result.error or "Weibo refuses this account's cookies")
+            yield self.block_account(
+                plan, response.url, result.error or "Weibo refuses this account's cookies"
+            )
             return
         yield from self.page_errors(plan, response, result)
         if result.status != "ok":
@@ -50,7 +55,9 @@ class WeiboSpider(ListingMixin, AccountSpider):
     def listing_done(self, plan: AccountPlan, state: dict[str, Any], response: Response) -> Output:
         # Gone from the timeline is not proof: ask statuses/show about each one before marking it.
         for key, _known in self.vanished(plan, state):
-            yield self.make_request(plan, show_url(response.url, key), self.parse_status, role="verify", key=key)
+            yield self.make_request(
+                plan, show_url(response.url, key), self.parse_status, role="verify", key=key
+            )
 
     def parse_status(self, response: Response) -> Output:
         yield from self.guard(response, self._parse_status)
@@ -60,19 +67,24 @@ class WeiboSpider(ListingMixin, AccountSpider):
         result = parse_weibo_page(response.url, response.body, content_type(response), fetched_at=now())
         key = response.meta["key"]
         if result.blocked:
-            yield self.block_account(plan, response.url, result.error or "Weibo refuses this account's cookies")
+            yield self.block_account(
+                plan, response.url, result.error or "Weibo refuses this account's cookies"
+            )
         elif result.status == "ok" and result.posts:
             yield self.post_item(plan, result.posts[0], response, key=key)
         elif result.status in ("deleted", "unavailable"):
             known = plan.known.get(key)
-            yield self.gone_item(plan, key, known.url if known else None, result.status, result.error or "",
-                                 response)  # fmt: skip
+            yield self.gone_item(
+                plan, key, known.url if known else None, result.status, result.error or "", response
+            )
         else:
             yield from self.page_errors(plan, response, result)
 
     def on_http_error(self, plan: AccountPlan, request: Request, response: Response) -> Output:
         if response.status in self.blocking_statuses:
             host = urlsplit(request.url).hostname
-            yield self.block_host(plan, request.url, f"HTTP {response.status} from {host} (Weibo rate limit or block)")
+            yield self.block_host(
+                plan, request.url, f"HTTP {response.status} from {host} (Weibo rate limit or block)"
+            )
             return
         yield from super().on_http_error(plan, request, response)

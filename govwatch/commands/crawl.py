@@ -12,19 +12,28 @@ from rich.table import Table
 
 from govwatch.settings import get_settings
 
-app = typer.Typer(help="Crawl accounts' sources: inspect one URL, run crawls, list their status.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Crawl accounts' sources: inspect one URL, run crawls, list their status.", no_args_is_help=True
+)
 console = Console()
 KIND_CHOICES = ("auto", "feed", "wechat", "weibo", "govsite")
 
 
 @app.command("inspect")
 def inspect(
-    url: str = typer.Argument(..., help="The page to fetch: a feed, a WeChat article, a Weibo API page, a news list."),
-    kind: str = typer.Option("auto", "--kind", help="auto|feed|wechat|weibo|govsite (auto: from the URL/content)."),
+    url: str = typer.Argument(
+        ..., help="The page to fetch: a feed, a WeChat article, a Weibo API page, a news list."
+    ),
+    kind: str = typer.Option(
+        "auto", "--kind", help="auto|feed|wechat|weibo|govsite (auto: from the URL/content)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    options: str | None = typer.Option(None, "--options", help='Source options as JSON, e.g. \'{"list_selector": "ul.list li"}\'.'),
-    cookie: str | None = typer.Option(None, "--cookie", help="A Cookie header to send (Weibo needs a login)."),
+    options: str | None = typer.Option(
+        None, "--options", help='Source options as JSON, e.g. \'{"list_selector": "ul.list li"}\'.'
+    ),
+    cookie: str | None = typer.Option(
+        None, "--cookie", help="A Cookie header to send (Weibo needs a login)."
+    ),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for the answer."),
 ) -> None:
     """Fetch URL once and print what the adapter reads from it; nothing is stored."""
@@ -41,19 +50,24 @@ def inspect(
         if not isinstance(parsed_options, dict):
             raise typer.BadParameter("must be a JSON object", param_hint="--options")
     max_bytes = get_settings().crawl_max_bytes
-    result = inspect_url(url, kind=kind, options=parsed_options, cookie=cookie, timeout=timeout,
-                         max_bytes=max_bytes).to_json()  # fmt: skip
+    result = inspect_url(
+        url, kind=kind, options=parsed_options, cookie=cookie, timeout=timeout, max_bytes=max_bytes
+    ).to_json()
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
         return
     colour = "green" if result["status"] == "ok" else "yellow" if result["status"] != "error" else "red"
-    console.print(f"kind [bold]{result['kind']}[/]  status [bold {colour}]{result['status']}[/]  "
-                  f"posts {len(result['posts'])}")  # fmt: skip
+    console.print(
+        f"kind [bold]{result['kind']}[/]  status [bold {colour}]{result['status']}[/]  "
+        f"posts {len(result['posts'])}"
+    )
     if result["error"]:
         console.print(f"[{colour}]{result['error']}[/]")
     for post in result["posts"]:
-        console.print(f"\n[bold]{post['title'] or '(no title)'}[/]  [dim]{post['published_at'] or 'no date'}  "
-                      f"key={post['key']}[/]")  # fmt: skip
+        console.print(
+            f"\n[bold]{post['title'] or '(no title)'}[/]  [dim]{post['published_at'] or 'no date'}  "
+            f"key={post['key']}[/]"
+        )
         byline = " / ".join(filter(None, [post["account"], post["author"]]))
         if byline:
             console.print(f"[dim]{byline}[/]")
@@ -68,7 +82,9 @@ def inspect(
 @app.command("run")
 def run(
     account: list[int] = typer.Option(None, "--account", help="An account id; repeat for several."),
-    region: str | None = typer.Option(None, "--region", help="Active accounts of a region and its sub-regions."),
+    region: str | None = typer.Option(
+        None, "--region", help="Active accounts of a region and its sub-regions."
+    ),
     all_accounts: bool = typer.Option(False, "--all", help="Every active account."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON instead of a table."),
 ) -> None:
@@ -80,8 +96,15 @@ def run(
         raise typer.BadParameter("give exactly one of --account ID (repeatable), --region CODE or --all")
     settings = get_settings()
     names: dict[int, str] = {}
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=True, disable=as_json) as progress:  # fmt: skip
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=as_json,
+    ) as progress:
         task = progress.add_task("starting the crawl", total=None)
         stored = 0
 
@@ -96,22 +119,36 @@ def run(
             elif event["event"] == "run":
                 progress.advance(task)
 
-        summary = crawl_accounts(settings, account or None, region_code=region, all_accounts=all_accounts,
-                                 on_event=on_event)  # fmt: skip
+        summary = crawl_accounts(
+            settings, account or None, region_code=region, all_accounts=all_accounts, on_event=on_event
+        )
     if as_json:
-        typer.echo(json.dumps({"returncode": summary.returncode, "seconds": round(summary.seconds, 1),
-                               "totals": summary.totals, "runs": [run.__dict__ for run in summary.runs]},
-                              ensure_ascii=False, indent=2))  # fmt: skip
+        typer.echo(
+            json.dumps(
+                {
+                    "returncode": summary.returncode,
+                    "seconds": round(summary.seconds, 1),
+                    "totals": summary.totals,
+                    "runs": [run.__dict__ for run in summary.runs],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         _print_runs(summary.runs)
         totals = summary.totals
         statuses = ", ".join(f"{n} {s}" for s, n in sorted(summary.statuses.items())) or "no accounts"
-        console.print(f"{len(summary.runs)} accounts in {summary.seconds:.1f} s ({statuses}); "
-                      f"{totals.get('pages', 0)} pages, {totals.get('new', 0)} new, {totals.get('updated', 0)} "
-                      f"edited, {totals.get('deleted', 0)} deleted posts")  # fmt: skip
+        console.print(
+            f"{len(summary.runs)} accounts in {summary.seconds:.1f} s ({statuses}); "
+            f"{totals.get('pages', 0)} pages, {totals.get('new', 0)} new, {totals.get('updated', 0)} "
+            f"edited, {totals.get('deleted', 0)} deleted posts"
+        )
     if not summary.ok:
-        console.print(f"[red]the crawl process ended with status {summary.returncode}[/]\n{summary.log_tail}",
-                      markup=False)  # fmt: skip
+        console.print(
+            f"[red]the crawl process ended with status {summary.returncode}[/]\n{summary.log_tail}",
+            markup=False,
+        )
         raise typer.Exit(1)
 
 
@@ -120,9 +157,16 @@ def _print_runs(runs: list[Any]) -> None:
     table = Table("account", "status", "pages", "new", "edited", "deleted", "errors", "error")
     for run in sorted(runs, key=lambda r: (order.get(r.status, 0), r.account_id)):
         counts = run.counts
-        table.add_row(f"{run.account_id} {run.name or ''}", _status(run.status), str(counts.get("pages", 0)),
-                      str(counts.get("new", 0)), str(counts.get("updated", 0)), str(counts.get("deleted", 0)),
-                      str(counts.get("errors", 0)), (run.error or "").split("\n", 1)[0][:80])  # fmt: skip
+        table.add_row(
+            f"{run.account_id} {run.name or ''}",
+            _status(run.status),
+            str(counts.get("pages", 0)),
+            str(counts.get("new", 0)),
+            str(counts.get("updated", 0)),
+            str(counts.get("deleted", 0)),
+            str(counts.get("errors", 0)),
+            (run.error or "").split("\n", 1)[0][:80],
+        )
     console.print(table)
 
 
@@ -133,7 +177,9 @@ def _status(status: str) -> str:
 
 @app.command("status")
 def status(
-    region: str | None = typer.Option(None, "--region", help="Only accounts of this region and its sub-regions."),
+    region: str | None = typer.Option(
+        None, "--region", help="Only accounts of this region and its sub-regions."
+    ),
     failures: bool = typer.Option(False, "--failures", help="Only accounts whose last crawl did not end ok."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
@@ -148,25 +194,38 @@ def status(
         rows = list_account_crawl_status(session=session, account_ids=account_ids)
         if failures:
             rows = [(a, r) for a, r in rows if r is None or r.status not in ("ok", "running")]
-        data = [
+        data: list[dict[str, Any]] = [
             {
-                "account_id": a.id, "name": a.name, "platform": a.platform, "region_code": a.region_code,
-                "status": r.status if r else "never", "started_at": r.started_at.isoformat() if r else None,
+                "account_id": a.id,
+                "name": a.name,
+                "platform": a.platform,
+                "region_code": a.region_code,
+                "status": r.status if r else "never",
+                "started_at": r.started_at.isoformat() if r else None,
                 "finished_at": r.finished_at.isoformat() if r and r.finished_at else None,
-                "counts": r.counts if r else {}, "error": r.error if r else None,
-            }  # fmt: skip
+                "counts": r.counts if r else {},
+                "error": r.error if r else None,
+            }
             for a, r in rows
         ]
     if as_json:
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
-    table = Table("account", "platform", "status", "started (UTC)", "new", "edited", "deleted", "errors", "error")
+    table = Table(
+        "account", "platform", "status", "started (UTC)", "new", "edited", "deleted", "errors", "error"
+    )
     for row in data:
         counts = row["counts"]
-        table.add_row(f"{row['account_id']} {row['name']}", row["platform"],
-                      _status(row["status"]) if row["status"] != "never" else "[dim]never[/]",
-                      (row["started_at"] or "")[:16].replace("T", " "), str(counts.get("new", 0)),
-                      str(counts.get("updated", 0)), str(counts.get("deleted", 0)), str(counts.get("errors", 0)),
-                      (row["error"] or "").split("\n", 1)[0][:80])  # fmt: skip
+        table.add_row(
+            f"{row['account_id']} {row['name']}",
+            row["platform"],
+            _status(row["status"]) if row["status"] != "never" else "[dim]never[/]",
+            (row["started_at"] or "")[:16].replace("T", " "),
+            str(counts.get("new", 0)),
+            str(counts.get("updated", 0)),
+            str(counts.get("deleted", 0)),
+            str(counts.get("errors", 0)),
+            (row["error"] or "").split("\n", 1)[0][:80],
+        )
     console.print(table)
     console.print(f"{len(data)} accounts")

@@ -15,7 +15,10 @@ def main() -> None:
     args = parser.parse_args()
     site = SampleSite(args.host, args.port)
     site.config.latency = args.latency
-    print(f"sample site at {site.url}  (POST {site.url}/_control/tick adds, edits and deletes posts)", flush=True)
+    print(
+        f"sample site at {site.url}  (POST {site.url}/_control/tick adds, edits and deletes posts)",
+        flush=True,
+    )
     try:
         site.serve_forever()
     except KeyboardInterrupt:

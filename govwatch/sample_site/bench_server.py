@@ -60,10 +60,19 @@ class BenchSite:
             number = int((query.get("mid") or ["2650000000"])[0]) - 2650000000
             return 200, pages.bench_article(number, self.now), b"text/html; charset=utf-8"
         segments = parts.path.strip("/").split("/")
-        if len(segments) == 3 and segments[0] == "bench" and segments[2] == "index.xml" and segments[1].isdigit():
+        if (
+            len(segments) == 3
+            and segments[0] == "bench"
+            and segments[2] == "index.xml"
+            and segments[1].isdigit()
+        ):
             page = int((query.get("page") or ["1"])[0])
             base = f"http://{self.host}:{self.port}"
-            return 200, pages.bench_index(base, int(segments[1]), page, PER_PAGE, self.articles), b"application/rss+xml"
+            return (
+                200,
+                pages.bench_index(base, int(segments[1]), page, PER_PAGE, self.articles),
+                b"application/rss+xml",
+            )
         return 404, b"not found", b"text/plain"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -76,7 +85,8 @@ class BenchSite:
                 reason = b"OK" if status == 200 else b"Not Found"
                 writer.write(
                     b"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n"
-                    % (status, reason, content_type, len(body)) + (body if method != "HEAD" else b"")
+                    % (status, reason, content_type, len(body))
+                    + (body if method != "HEAD" else b"")
                 )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionResetError, BrokenPipeError, ValueError):

@@ -1,5 +1,7 @@
 """Renders the sample site's pages in the shapes the real platforms serve them."""
 
+# ruff: noqa: E501 - HTML templates: their lines are as long as in the pages they imitate.
+
 from __future__ import annotations
 
 import json
@@ -53,8 +55,10 @@ def wechat_article(account: SampleAccount, post: SamplePost, published: datetime
     show_type = {"article": "0", "image_share": "8", "text_share": "10"}[post.variant]
     og_title = post.title if post.variant != "text_share" else post.body.replace("\n", "\\n")
     if post.variant == "article":
-        images = f'<p><img class="rich_pages wxw-img" data-src="https://mmbiz.qpic.cn/mmbiz_jpg/{sn[:12]}/640" ' \
-                 f'data-type="jpeg" data-w="1080" style="width: 100%;"></p>'  # fmt: skip
+        images = (
+            f'<p><img class="rich_pages wxw-img" data-src="https://mmbiz.qpic.cn/mmbiz_jpg/{sn[:12]}/640" '
+            f'data-type="jpeg" data-w="1080" style="width: 100%;"></p>'
+        )
         main = f"""
     <div id="js_article" class="rich_media">
       <div class="rich_media_inner">
@@ -63,8 +67,8 @@ def wechat_article(account: SampleAccount, post: SamplePost, published: datetime
             {escape(post.title)}
           </h1>
           <div id="meta_content" class="rich_media_meta_list">
-            {'<span id="copyright_logo" class="wx_tap_link js_wx_tap_highlight rich_media_meta icon_appmsg_tag appmsg_title_tag weui-wa-hotarea">原创</span>' if post.original else ''}
-            <span class="rich_media_meta rich_media_meta_text">{escape(post.author or '')}</span>
+            {'<span id="copyright_logo" class="wx_tap_link js_wx_tap_highlight rich_media_meta icon_appmsg_tag appmsg_title_tag weui-wa-hotarea">原创</span>' if post.original else ""}
+            <span class="rich_media_meta rich_media_meta_text">{escape(post.author or "")}</span>
             <span class="rich_media_meta rich_media_meta_nickname" id="profileBt">
               <a href="javascript:void(0);" class="wx_tap_link js_wx_tap_highlight weui-wa-hotarea" id="js_name">
                 {escape(account.name)}
@@ -79,7 +83,7 @@ def wechat_article(account: SampleAccount, post: SamplePost, published: datetime
           </div>
         </div>
       </div>
-    </div>"""  # noqa: E501
+    </div>"""
     elif post.variant == "image_share":
         pictures = ",".join(
             f"{{width: '1080' * 1, height: '1440' * 1, cdn_url: 'https://mmbiz.qpic.cn/sz_mmbiz_jpg/{sn[:8]}{i}/0',"
@@ -115,7 +119,7 @@ def wechat_article(account: SampleAccount, post: SamplePost, published: datetime
   <meta http-equiv="Content-Type" content="text/html; charset=utf-8">
   <meta name="viewport" content="width=device-width,initial-scale=1.0,maximum-scale=1.0,user-scalable=0,viewport-fit=cover">
   <meta name="description" content="{escape(post.body[:60])}" />
-  <meta name="author" content="{escape(post.author or '')}" />
+  <meta name="author" content="{escape(post.author or "")}" />
   <meta property="og:title" content="{escape(og_title)}" />
   <meta property="og:url" content="http://mp.weixin.qq.com/s?__biz={biz}&amp;mid={mid}&amp;idx=1&amp;sn={sn}#rd" />
   <meta property="og:type" content="article" />
@@ -136,10 +140,10 @@ def wechat_article(account: SampleAccount, post: SamplePost, published: datetime
     var idx = "" || "1";
     var sn = "" || "{sn}";
     var item_show_type = "{show_type}";
-    var copyright_stat = "{'1' if post.original else '0'}";
+    var copyright_stat = "{"1" if post.original else "0"}";
     var msg_link = "http://mp.weixin.qq.com/s?__biz={biz}&amp;mid={mid}&amp;idx=1&amp;sn={sn}#rd";
     var ct = "{ct}";
-    var publish_time = "{published.astimezone(CHINA).strftime('%Y-%m-%d')}" || "";
+    var publish_time = "{published.astimezone(CHINA).strftime("%Y-%m-%d")}" || "";
     var createTime = '{create_time}';
     var d = {{}};
     d.nick_name = (xml ? getXmlValue('nick_name.DATA') : '{_js(account.name)}').html(false);
@@ -152,7 +156,10 @@ def wechat_article(account: SampleAccount, post: SamplePost, published: datetime
 
 NOTICE_TEXT = {
     "deleted": ("该内容已被发布者删除", ""),
-    "violation": ("此内容因违规无法查看", "经用户投诉，并经平台审核，该内容违反了《即时通信工具公众信息服务发展管理暂行规定》"),
+    "violation": (
+        "此内容因违规无法查看",
+        "经用户投诉，并经平台审核，该内容违反了《即时通信工具公众信息服务发展管理暂行规定》",
+    ),
     "unavailable": ("该内容暂时无法查看", ""),
 }
 
@@ -218,7 +225,9 @@ def wechat_index_html(site: str, account: SampleAccount, entries: list[tuple[Sam
 </ul></body></html>""".encode()
 
 
-def weibo_mblog(site: str, account: SampleAccount, post: SamplePost, published: datetime, *, full: bool) -> dict[str, Any]:
+def weibo_mblog(
+    site: str, account: SampleAccount, post: SamplePost, published: datetime, *, full: bool
+) -> dict[str, Any]:
     post_id = weibo_id(post)
     shown = post.body[:60] if post.long and not full else post.body
     text = escape(shown).replace("\n", "<br />")
@@ -237,7 +246,12 @@ def weibo_mblog(site: str, account: SampleAccount, post: SamplePost, published: 
         "source": "微博 weibo.com",
         "favorited": False,
         "pic_ids": [],
-        "user": {"id": int(account.handle), "screen_name": account.name, "verified": True, "verified_type": 1},
+        "user": {
+            "id": int(account.handle),
+            "screen_name": account.name,
+            "verified": True,
+            "verified_type": 1,
+        },
         "reposts_count": post.number % 7,
         "comments_count": post.number % 5,
         "attitudes_count": post.likes,
@@ -246,26 +260,42 @@ def weibo_mblog(site: str, account: SampleAccount, post: SamplePost, published: 
         "edit_count": post.edits,
     }
     if post.number % 3 == 0:  # pictures come as a list ...
-        mblog["pics"] = [{"pid": f"pic{post.number}a", "url": f"https://wx1.sinaimg.cn/orj360/pic{post.number}a.jpg",
-                          "large": {"url": f"https://wx1.sinaimg.cn/large/pic{post.number}a.jpg"}}]  # fmt: skip
+        mblog["pics"] = [
+            {
+                "pid": f"pic{post.number}a",
+                "url": f"https://wx1.sinaimg.cn/orj360/pic{post.number}a.jpg",
+                "large": {"url": f"https://wx1.sinaimg.cn/large/pic{post.number}a.jpg"},
+            }
+        ]
     elif post.number % 3 == 1:  # ... or keyed "0", "1" in some answers
-        mblog["pics"] = {"0": {"pid": f"pic{post.number}b", "url": f"https://wx2.sinaimg.cn/orj360/pic{post.number}b.jpg"}}
+        mblog["pics"] = {
+            "0": {"pid": f"pic{post.number}b", "url": f"https://wx2.sinaimg.cn/orj360/pic{post.number}b.jpg"}
+        }
     if post.repost is not None:
         if post.repost:
             mblog["retweeted_status"] = {
-                "id": str(int(post_id) - 10**12), "created_at": "Mon Jan 19 09:00:00 +0800 2026",
-                "text": escape(post.repost), "user": {"id": 1, "screen_name": "呼和浩特市政务服务局"},
-            }  # fmt: skip
+                "id": str(int(post_id) - 10**12),
+                "created_at": "Mon Jan 19 09:00:00 +0800 2026",
+                "text": escape(post.repost),
+                "user": {"id": 1, "screen_name": "呼和浩特市政务服务局"},
+            }
         else:
             mblog["retweeted_status"] = {
-                "id": str(int(post_id) - 10**12), "created_at": "刚刚", "deleted": "1",
-                "text": '抱歉，此微博已被作者删除。查看帮助：<a href="https://t.cn/Rfd3rQV">网页链接</a>', "user": None,
-            }  # fmt: skip
+                "id": str(int(post_id) - 10**12),
+                "created_at": "刚刚",
+                "deleted": "1",
+                "text": '抱歉，此微博已被作者删除。查看帮助：<a href="https://t.cn/Rfd3rQV">网页链接</a>',
+                "user": None,
+            }
     return mblog
 
 
 def weibo_container(
-    site: str, account: SampleAccount, entries: list[tuple[SamplePost, datetime]], since_id: str | None, page_size: int
+    site: str,
+    account: SampleAccount,
+    entries: list[tuple[SamplePost, datetime]],
+    since_id: str | None,
+    page_size: int,
 ) -> bytes:
     """One page of the timeline: newest first, from `since_id` on, a mix of card types 9 and 11."""
     if since_id:
@@ -278,23 +308,36 @@ def weibo_container(
     if not since_id:
         cards.append({"card_type": 58, "name": "", "desc": "正在加载更多内容"})
     for position, (post, published) in enumerate(page):
-        card = {"card_type": 9, "itemid": f"1076036_{weibo_id(post)}", "scheme": f"{site}/status/{weibo_id(post)}",
-                "mblog": weibo_mblog(site, account, post, published, full=False)}  # fmt: skip
+        card = {
+            "card_type": 9,
+            "itemid": f"1076036_{weibo_id(post)}",
+            "scheme": f"{site}/status/{weibo_id(post)}",
+            "mblog": weibo_mblog(site, account, post, published, full=False),
+        }
         if position % 3 == 1:  # some posts arrive wrapped in a group card
             cards.append({"card_type": 11, "card_group": [card], "itemid": "", "show_type": 0})
         else:
             cards.append(card)
-    info: dict[str, Any] = {"containerid": f"107603{account.handle}", "v_p": 42, "show_style": 1,
-                            "total": len(entries), "page": None}  # fmt: skip
+    info: dict[str, Any] = {
+        "containerid": f"107603{account.handle}",
+        "v_p": 42,
+        "show_style": 1,
+        "total": len(entries),
+        "page": None,
+    }
     if rest:
         info["since_id"] = int(weibo_id(rest[0][0]))
     if not page:
-        return json.dumps({"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}, ensure_ascii=False).encode()
+        return json.dumps(
+            {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}}, ensure_ascii=False
+        ).encode()
     document = {"ok": 1, "data": {"cardlistInfo": info, "cards": cards, "scheme": ""}}
     return json.dumps(document, ensure_ascii=False).encode()
 
 
-def weibo_show(site: str, account: SampleAccount, post: SamplePost | None, published: datetime | None) -> bytes:
+def weibo_show(
+    site: str, account: SampleAccount, post: SamplePost | None, published: datetime | None
+) -> bytes:
     if post is None or post.status != "live" or published is None:
         return json.dumps({"ok": 0, "errno": "20101", "msg": "target weibo does not exist!"}).encode()
     mblog = weibo_mblog(site, account, post, published, full=True)
@@ -315,7 +358,7 @@ def gov_list(
     chunk = entries[(page - 1) * per_page : page * per_page]
     if account.slug == "hhht-gov":
         rows = "\n".join(
-            f'<li><a href=".{gov_detail_path(account, post, published)[len("/gov/hhht/xwdt"):]}" target="_blank" '
+            f'<li><a href=".{gov_detail_path(account, post, published)[len("/gov/hhht/xwdt") :]}" target="_blank" '
             f'title="{escape(post.title)}">{escape(post.title)}</a><span>{published.astimezone(CHINA):%Y-%m-%d}</span></li>'
             for post, published in chunk
         )
@@ -331,7 +374,7 @@ def gov_list(
 </ul>
 <div class="page"><script type="text/javascript">createPageHTML({pages}, {page - 1}, "index", "html");</script></div>
 </div><div class="footer">主办：呼和浩特市人民政府办公室 蒙ICP备05000000号</div></body></html>
-"""  # noqa: E501
+"""
         return html.encode("gb18030")
     rows = "\n".join(
         f'<li><span class="date">{published.astimezone(CHINA):%Y年%m月%d日}</span>'
@@ -353,7 +396,9 @@ def gov_list(
 def gov_detail(account: SampleAccount, post: SamplePost, published: datetime) -> bytes:
     local = published.astimezone(CHINA)
     injected = (
-        f'<div style="position:absolute;left:-9999px;top:-9999px">{escape(post.injected)}</div>\n' if post.injected else ""
+        f'<div style="position:absolute;left:-9999px;top:-9999px">{escape(post.injected)}</div>\n'
+        if post.injected
+        else ""
     )
     if account.slug == "hhht-gov":
         html = f"""<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Transitional//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-transitional.dtd">
@@ -363,21 +408,21 @@ def gov_detail(account: SampleAccount, post: SamplePost, published: datetime) ->
 <meta name="ColumnName" content="新闻动态" />
 <meta name="ArticleTitle" content="{escape(post.title)}" />
 <meta name="PubDate" content="{local:%Y-%m-%d %H:%M}" />
-<meta name="ContentSource" content="{escape(post.author or '')}" />
+<meta name="ContentSource" content="{escape(post.author or "")}" />
 <meta name="Keywords" content="" />
 <title>{escape(post.title)}_新闻动态_呼和浩特市人民政府</title></head>
 <body><div class="header"><a href="/">首页</a></div>
 <div class="article"><h1>{escape(post.title)}</h1>
-<div class="info">发布时间：{local:%Y-%m-%d %H:%M} 来源：{escape(post.author or '')} 【字体：<a href="#">大</a> <a href="#">中</a> <a href="#">小</a>】</div>
+<div class="info">发布时间：{local:%Y-%m-%d %H:%M} 来源：{escape(post.author or "")} 【字体：<a href="#">大</a> <a href="#">中</a> <a href="#">小</a>】</div>
 <div class="TRS_Editor">{injected}{paragraphs(post.body)}</div>
 </div><div class="footer">主办：呼和浩特市人民政府办公室</div></body></html>
-"""  # noqa: E501
+"""
         return html.encode("gb18030")
     html = f"""<html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
 <title>{escape(post.title)} - 玉泉区人民政府</title></head>
 <body><div class="nav"><a href="/">网站首页</a></div>
 <div class="detail"><div class="title">{escape(post.title)}</div>
-<div class="source">发布日期：{local:%Y年%m月%d日} 信息来源：{escape(post.author or '')}</div>
+<div class="source">发布日期：{local:%Y年%m月%d日} 信息来源：{escape(post.author or "")}</div>
 <div id="UCAP-CONTENT">{injected}{paragraphs(post.body)}</div></div></body></html>
 """
     return html.encode("gb18030")
@@ -397,7 +442,7 @@ def rss_feed(site: str, account: SampleAccount, entries: list[tuple[SamplePost, 
       <title>{escape(post.title)}</title>
       <link>{site}/nmg/art/{post.number}.html</link>
       <guid isPermaLink="false">nmg-gov-{post.number}</guid>{date}
-      <author>{escape(post.author or '')}</author>
+      <author>{escape(post.author or "")}</author>
       <description><![CDATA[{post.body}]]></description>
     </item>"""
         items.append(item)
@@ -452,7 +497,7 @@ def json_feed(site: str, account: SampleAccount, entries: list[tuple[SamplePost,
                 "id": str(7400000000000000000 + post.number),
                 "url": f"{site}/douyin/video/{7400000000000000000 + post.number}",
                 "title": post.title,
-                "content_html": f"<p>{escape(post.body)}</p><video src=\"https://v.example/{post.number}.mp4\"></video>",
+                "content_html": f'<p>{escape(post.body)}</p><video src="https://v.example/{post.number}.mp4"></video>',
                 "date_published": published.astimezone(CHINA).isoformat(),
                 "authors": [{"name": post.author or account.name}],
             }
@@ -467,9 +512,17 @@ def bench_article(number: int, published: datetime) -> bytes:
     from govwatch.sample_site.content import SampleAccount as Account
     from govwatch.sample_site.content import SamplePost as Post
 
-    account = Account(slug=f"bench-{number // 1000}", name=f"基准测试账号{number // 1000}", platform="wechat",
-                      kind="wechat", handle=f"gh_bench{number // 1000}", organization="", region_code="150000",
-                      region_name="", path="")  # fmt: skip
+    account = Account(
+        slug=f"bench-{number // 1000}",
+        name=f"基准测试账号{number // 1000}",
+        platform="wechat",
+        kind="wechat",
+        handle=f"gh_bench{number // 1000}",
+        organization="",
+        region_code="150000",
+        region_name="",
+        path="",
+    )
     account.biz = wechat_biz(account.slug)
     body = "\n".join(
         f"第{i + 1}段：为深入贯彻落实自治区党委和政府决策部署，持续优化营商环境，提升政务服务水平，"
@@ -485,7 +538,7 @@ def bench_index(site: str, account_number: int, page: int, per_page: int, total:
     stop = min(account_number * total + total, start + per_page)
     items = "\n".join(
         f"<item><title>政务动态第{n}期</title><link>{site}/bench/s?__biz=MzBench{account_number}==&amp;mid={2650000000 + n}"
-        f"&amp;idx=1&amp;sn=bench{n}</link><guid isPermaLink=\"false\">bench-{n}</guid></item>"
+        f'&amp;idx=1&amp;sn=bench{n}</link><guid isPermaLink="false">bench-{n}</guid></item>'
         for n in range(start, stop)
     )
     following = ""

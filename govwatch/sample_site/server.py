@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -106,7 +107,7 @@ class SampleHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "SampleGov/1.0"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's name
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s %s", self.address_string(), format % args)
 
     # ---- plumbing ------------------------------------------------------------------------------
@@ -116,23 +117,28 @@ class SampleHandler(BaseHTTPRequestHandler):
         # still wait for Nagle's algorithm on every answer (40 ms with delayed ACKs).
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def send(self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+    def send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         # end_headers() without its flush: the blank line, then the body, in one write.
-        self._headers_buffer.append(b"\r\n")
+        buffer: list[bytes] = self._headers_buffer  # type: ignore[attr-defined]
+        buffer.append(b"\r\n")
         if self.command != "HEAD":
-            self._headers_buffer.append(body)
+            buffer.append(body)
         self.flush_headers()
 
     def html(self, body: bytes, status: int = 200, charset: str | None = "utf-8") -> None:
         self.send(status, body, f"text/html; charset={charset}" if charset else "text/html")
 
     def json(self, document: Any, status: int = 200) -> None:
-        self.send(status, json.dumps(document, ensure_ascii=False).encode(), "application/json; charset=utf-8")
+        self.send(
+            status, json.dumps(document, ensure_ascii=False).encode(), "application/json; charset=utf-8"
+        )
 
     def not_found(self) -> None:
         self.html(b"<html><body><h1>404 Not Found</h1></body></html>", 404)
@@ -168,10 +174,8 @@ class SampleHandler(BaseHTTPRequestHandler):
             self.site.requests[self.path] += 1
         if self.site.config.latency:
             time.sleep(self.site.config.latency)
-        try:
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client went away
             self.route(path, query)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
 
     def control(self, path: str) -> None:
         if path == "/_control/state":
@@ -198,7 +202,9 @@ class SampleHandler(BaseHTTPRequestHandler):
         with state.lock:
             self.content(site, state, path, query)
 
-    def entries(self, account: SampleAccount, *, include_gone: bool = False) -> list[tuple[SamplePost, datetime]]:
+    def entries(
+        self, account: SampleAccount, *, include_gone: bool = False
+    ) -> list[tuple[SamplePost, datetime]]:
         state = self.site.state
         posts = account.all_posts() if include_gone else account.live_posts()
         return [(post, state.published(post)) for post in posts]
@@ -210,7 +216,9 @@ class SampleHandler(BaseHTTPRequestHandler):
                 return self.not_found()
             entries = self.entries(account, include_gone=True)  # a bridge keeps links to deleted articles
             if match.group(2):
-                return self.send(200, pages.wechat_index_feed(site, account, entries), "application/rss+xml; charset=utf-8")
+                return self.send(
+                    200, pages.wechat_index_feed(site, account, entries), "application/rss+xml; charset=utf-8"
+                )
             return self.html(pages.wechat_index_html(site, account, entries))
         if path == "/s" or path.startswith("/s/"):
             return self.wechat_article(state, path, query)
@@ -228,17 +236,24 @@ class SampleHandler(BaseHTTPRequestHandler):
             slug = "hhht-gov" if path.startswith("/gov/hhht") else "yuquan-gov"
             return self.gov_detail(state, slug, int(match.group(1)), path)
         if path == "/feeds/nmg.xml":
-            account = state.account("nmg-feed")
-            return self.send(200, pages.rss_feed(site, account, self.entries(account)), "application/rss+xml")  # type: ignore[arg-type]
+            return self.feed(pages.rss_feed, site, state, "nmg-feed", "application/rss+xml")
         if path == "/feeds/toutiao/hhhtjy.atom":
-            account = state.account("jyj-toutiao")
-            return self.send(200, pages.atom_feed(site, account, self.entries(account)), "application/atom+xml; charset=utf-8")  # type: ignore[arg-type]
+            return self.feed(
+                pages.atom_feed, site, state, "jyj-toutiao", "application/atom+xml; charset=utf-8"
+            )
         if path == "/feeds/douyin/yqrm.json":
-            account = state.account("yuquan-douyin")
-            return self.send(200, pages.json_feed(site, account, self.entries(account)), "application/feed+json")  # type: ignore[arg-type]
+            return self.feed(pages.json_feed, site, state, "yuquan-douyin", "application/feed+json")
         return self.not_found()
 
-    def find_wechat(self, state: SampleState, path: str, query: dict[str, list[str]]) -> tuple[SampleAccount, SamplePost] | None:
+    def feed(self, render: Any, site: str, state: SampleState, slug: str, content_type: str) -> None:
+        account = state.account(slug)
+        if account is None:
+            return self.not_found()
+        return self.send(200, render(site, account, self.entries(account)), content_type)
+
+    def find_wechat(
+        self, state: SampleState, path: str, query: dict[str, list[str]]
+    ) -> tuple[SampleAccount, SamplePost] | None:
         for account in state.accounts:
             if account.kind != "wechat":
                 continue
@@ -246,7 +261,9 @@ class SampleHandler(BaseHTTPRequestHandler):
                 if path.startswith("/s/"):
                     if path[3:].strip("/") == wechat_short(account.slug, post):
                         return account, post
-                elif query.get("__biz", [""])[0] == account.biz and query.get("mid", [""])[0] == wechat_mid(post):
+                elif query.get("__biz", [""])[0] == account.biz and query.get("mid", [""])[0] == wechat_mid(
+                    post
+                ):
                     return account, post
         return None
 
@@ -262,9 +279,13 @@ class SampleHandler(BaseHTTPRequestHandler):
 
     def weibo_timeline(self, site: str, state: SampleState, query: dict[str, list[str]]) -> None:
         if "SUB" not in (self.headers.get("Cookie") or ""):
-            return self.json({"ok": -100, "url": "https://passport.weibo.cn/signin/welcome?entry=mweibo&r=..."})
+            return self.json(
+                {"ok": -100, "url": "https://passport.weibo.cn/signin/welcome?entry=mweibo&r=..."}
+            )
         containerid = (query.get("containerid") or [""])[0]
-        account = next((a for a in state.accounts if a.kind == "weibo" and containerid == f"107603{a.handle}"), None)
+        account = next(
+            (a for a in state.accounts if a.kind == "weibo" and containerid == f"107603{a.handle}"), None
+        )
         if account is None:
             return self.json({"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}})
         since_id = (query.get("since_id") or [""])[0] or None
@@ -279,7 +300,9 @@ class SampleHandler(BaseHTTPRequestHandler):
             for post in account.posts:
                 if weibo_id(post) == wanted:
                     published = state.published(post)
-                    return self.send(200, pages.weibo_show(site, account, post, published), "application/json")
+                    return self.send(
+                        200, pages.weibo_show(site, account, post, published), "application/json"
+                    )
         self.send(200, pages.weibo_show(site, state.accounts[0], None, None), "application/json")
 
     def gov_list(self, site: str, account: SampleAccount | None, page: int) -> None:
@@ -313,7 +336,9 @@ class SampleHandler(BaseHTTPRequestHandler):
             return self.not_found()
         if path == "/fault/429.xml":
             if self.site.hit(path) == 1:
-                return self.send(429, b"Too Many Requests", "text/plain", {"Retry-After": str(config.retry_after)})
+                return self.send(
+                    429, b"Too Many Requests", "text/plain", {"Retry-After": str(config.retry_after)}
+                )
             return self.send(200, _feed_for_fault(site, "429"), "application/rss+xml")
         if path == "/fault/429-forever.xml":
             return self.send(429, b"Too Many Requests", "text/plain", {"Retry-After": "3600"})
@@ -326,8 +351,11 @@ class SampleHandler(BaseHTTPRequestHandler):
             return self.send(200, _feed_for_fault(site, "slow"), "application/rss+xml")
         if path == "/fault/oversize.xml":
             filler = b"<!-- " + b"x" * max(0, config.oversize_bytes) + b" -->"
-            return self.send(200, _feed_for_fault(site, "oversize").replace(b"<channel>", b"<channel>" + filler),
-                             "application/rss+xml")  # fmt: skip
+            return self.send(
+                200,
+                _feed_for_fault(site, "oversize").replace(b"<channel>", b"<channel>" + filler),
+                "application/rss+xml",
+            )
         if path == "/fault/oversize-stream.xml":
             # No Content-Length: the size is only known while reading, as with a chunked answer.
             self.send_response(200)
@@ -346,8 +374,11 @@ class SampleHandler(BaseHTTPRequestHandler):
             body = _feed_for_fault(site, "truncated")
             return self.send(200, body[: body.rindex(b"<item>") + 60], "application/rss+xml")
         if path == "/fault/broken.json":
-            return self.send(200, b'{"version": "https://jsonfeed.org/version/1.1", "title": "x", "items": [{"id": "1", "ti',
-                             "application/feed+json")  # fmt: skip
+            return self.send(
+                200,
+                b'{"version": "https://jsonfeed.org/version/1.1", "title": "x", "items": [{"id": "1", "ti',
+                "application/feed+json",
+            )
         if path == "/fault/not-a-feed.xml":
             return self.html("<html><body><p>这不是一个订阅源</p></body></html>".encode())
         if path == "/fault/mislabeled.html":
@@ -355,12 +386,17 @@ class SampleHandler(BaseHTTPRequestHandler):
             account = self.site.state.account("hhht-gov")
             assert account is not None
             post = account.live_posts()[0]
-            return self.send(200, pages.gov_detail(account, post, self.site.state.published(post)),
-                             "text/html; charset=utf-8")  # fmt: skip
+            return self.send(
+                200,
+                pages.gov_detail(account, post, self.site.state.published(post)),
+                "text/html; charset=utf-8",
+            )
         if path.startswith("/fault/waf/s"):
             return self.html(pages.wechat_notice("waf"))
         if path == "/fault/waf/index.xml":
-            body = _feed_for_fault(site, "waf").replace(f"{site}/fault/waf/".encode(), f"{site}/fault/waf/s/".encode())
+            body = _feed_for_fault(site, "waf").replace(
+                f"{site}/fault/waf/".encode(), f"{site}/fault/waf/s/".encode()
+            )
             return self.send(200, body, "application/rss+xml")
         if path.startswith("/fault/weibo-432/"):
             return self.send(432, b"", "text/html")
@@ -378,7 +414,9 @@ class SampleHandler(BaseHTTPRequestHandler):
         config = self.site.config
         if match := re.fullmatch(r"/bench/(\d+)/index\.xml", path):
             page = int((query.get("page") or ["1"])[0])
-            body = pages.bench_index(self.site.url, int(match.group(1)), page, BENCH_PER_PAGE, config.bench_articles)
+            body = pages.bench_index(
+                self.site.url, int(match.group(1)), page, BENCH_PER_PAGE, config.bench_articles
+            )
             return self.send(200, body, "application/rss+xml")
         if path == "/bench/s":
             mid = int((query.get("mid") or ["0"])[0])

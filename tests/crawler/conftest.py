@@ -1,4 +1,4 @@
-"""Crawl-test fixtures: the sample site on 127.0.0.1, a migrated SQLite store, accounts pointing at the site."""
+"""Crawl-test fixtures: the sample site on 127.0.0.1, a migrated SQLite store, accounts pointing at it."""
 
 from __future__ import annotations
 
@@ -56,8 +56,17 @@ def add_account(
 ) -> int:
     with store.begin() as session:
         organization = ensure_organization(session=session, name=f"{name}主办单位", region_code=region_code)
-        account, _ = upsert_account(session=session, platform=platform, handle=handle or name, fields={
-            "name": name, "organization_id": organization.id, "region_code": region_code, "source": source})  # fmt: skip
+        account, _ = upsert_account(
+            session=session,
+            platform=platform,
+            handle=handle or name,
+            fields={
+                "name": name,
+                "organization_id": organization.id,
+                "region_code": region_code,
+                "source": source,
+            },
+        )
         return account.id
 
 
@@ -66,8 +75,14 @@ def add_sample_accounts(store: sessionmaker[Session], site: SampleSite) -> dict[
     ids = {}
     for row in registry_rows(site.url):
         source = {"kind": row["source_kind"], "url": row["source_url"], **row["source_options"]}
-        ids[row["name"]] = add_account(store, row["name"], source, platform=row["platform"], handle=row["handle"],
-                                       region_code=row["region_code"])  # fmt: skip
+        ids[row["name"]] = add_account(
+            store,
+            row["name"],
+            source,
+            platform=row["platform"],
+            handle=row["handle"],
+            region_code=row["region_code"],
+        )
     return ids
 
 
@@ -78,7 +93,8 @@ def crawl(settings: Settings, account_ids: list[int], **overrides: Any) -> Crawl
 
 
 def control(site: SampleSite, action: str, payload: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(f"{site.url}/_control/{action}", method="POST",
-                                     data=json.dumps(payload or {}).encode())  # fmt: skip
+    request = urllib.request.Request(
+        f"{site.url}/_control/{action}", method="POST", data=json.dumps(payload or {}).encode()
+    )
     with urllib.request.urlopen(request) as response:
         return json.loads(response.read())

@@ -26,8 +26,14 @@ def govwatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GOVWATCH_DATA_DIR": str(tmp_path / "var"), **FAST_ENV}
     for name in ("GOVWATCH_DATABASE_URL", "GOVWATCH_REDIS_URL"):
         env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "govwatch", *args], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=180)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "govwatch", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=180,
+    )
 
 
 def inspect(tmp_path: Path, url: str, *extra: str) -> dict:
@@ -44,7 +50,9 @@ def test_inspect_reads_every_kind_and_notice(site: SampleSite, tmp_path: Path) -
     article = inspect(tmp_path, f"{site.url}/s/{wechat_short(wechat.slug, wechat.posts[0])}")
     assert (article["kind"], article["status"], article["error"]) == ("wechat", "ok", None)
     (post,) = article["posts"]
-    assert post["key"] == f"{wechat.biz}/{wechat_mid(wechat.posts[0])}/1" and post["account"] == "呼和浩特发布"
+    assert (
+        post["key"] == f"{wechat.biz}/{wechat_mid(wechat.posts[0])}/1" and post["account"] == "呼和浩特发布"
+    )
     assert post["published_at"].endswith("+08:00") and post["text"].startswith("1月21日")
     assert set(post) == {"key", "url", "title", "account", "author", "published_at", "text", "metrics"}
 
@@ -70,9 +78,16 @@ def test_inspect_reads_every_kind_and_notice(site: SampleSite, tmp_path: Path) -
     assert detail["kind"] == "govsite" and "堃实向上" in detail["posts"][0]["text"]  # GBK page
     assert "堃实向上" in inspect(tmp_path, f"{site.url}/fault/mislabeled.html")["posts"][0]["text"]
     forbidden = inspect(tmp_path, f"{site.url}/fault/403.xml")
-    assert forbidden["status"] == "error" and forbidden["error"] == f"HTTP 403 Forbidden at {site.url}/fault/403.xml"
+    assert (
+        forbidden["status"] == "error"
+        and forbidden["error"] == f"HTTP 403 Forbidden at {site.url}/fault/403.xml"
+    )
     truncated = inspect(tmp_path, f"{site.url}/fault/truncated.xml")
-    assert truncated["status"] == "ok" and len(truncated["posts"]) == 2 and "malformed feed" in truncated["error"]
+    assert (
+        truncated["status"] == "ok"
+        and len(truncated["posts"]) == 2
+        and "malformed feed" in truncated["error"]
+    )
     unreachable = inspect(tmp_path, "http://127.0.0.1:9/nothing.xml")
     assert unreachable["status"] == "error" and "http://127.0.0.1:9/nothing.xml" in unreachable["error"]
 
@@ -86,8 +101,19 @@ def test_inspect_refuses_an_oversize_page(site: SampleSite, tmp_path: Path) -> N
 def test_sample_registry_matches_the_sample_site() -> None:
     with REGISTRY.open(encoding="utf-8") as handle:
         rows = list(csv.reader(handle))
-    assert rows[0] == ["账号名称", "平台", "账号ID", "主办单位", "行政区划代码", "地区名称", "备案编号", "备案日期", "采集方式",
-                       "采集地址", "采集配置"]  # fmt: skip
+    assert rows[0] == [
+        "账号名称",
+        "平台",
+        "账号ID",
+        "主办单位",
+        "行政区划代码",
+        "地区名称",
+        "备案编号",
+        "备案日期",
+        "采集方式",
+        "采集地址",
+        "采集配置",
+    ]
     expected = registry_rows()
     assert [row[0] for row in rows[1:]] == [row["name"] for row in expected]
     for row, wanted in zip(rows[1:], expected, strict=True):
@@ -105,7 +131,9 @@ def test_import_crawl_and_status_from_the_command_line(site: SampleSite, tmp_pat
     assert run.returncode == 0, run.stdout + run.stderr
     summary = json.loads(run.stdout)
     assert len(summary["runs"]) == 9 and {r["status"] for r in summary["runs"]} == {"ok"}
-    assert summary["totals"]["new"] == sum(1 for a in site.state.accounts for p in a.posts if p.status == "live")
+    assert summary["totals"]["new"] == sum(
+        1 for a in site.state.accounts for p in a.posts if p.status == "live"
+    )
     as_user = govwatch(tmp_path, "crawl", "inspect", f"{site.url}/feeds/nmg.xml", "--json")
     assert as_user.returncode == 0 and json.loads(as_user.stdout)["kind"] == "feed"
     status = govwatch(tmp_path, "crawl", "status", "--json")

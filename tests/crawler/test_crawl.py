@@ -11,7 +11,7 @@ from govwatch.sample_site.pages import gov_detail_path
 from govwatch.settings import Settings
 from store.crawl_runs import latest_runs
 from store.models import Post, PostVersion, Snapshot
-from store.posts import find_post, list_post_versions
+from store.posts import list_post_versions
 from store.snapshots import read_snapshot
 from tests.crawler.conftest import add_account, add_sample_accounts, control, crawl
 
@@ -46,7 +46,8 @@ def test_first_crawl_reads_every_kind(site: SampleSite, crawl_settings: Settings
         assert set(posts) == live, account.name  # notices (deleted, violation, withdrawn) are not content
     with store() as session:
         assert session.scalar(select(func.count()).select_from(PostVersion)) == session.scalar(
-            select(func.count()).select_from(Post))  # one version each, nothing counted twice
+            select(func.count()).select_from(Post)
+        )  # one version each, nothing counted twice
         assert session.scalar(select(func.count()).where(Post.snapshot_sha256.is_(None))) == 0
 
     runs = {run.name: run for run in summary.runs}
@@ -67,7 +68,10 @@ def test_first_crawl_reads_every_kind(site: SampleSite, crawl_settings: Settings
     nmg = stored(store, ids["内蒙古自治区人民政府"])
     assert nmg["nmg-gov-63"].published_at is None  # an undated feed entry is kept
     wechat = stored(store, ids["呼和浩特发布"])
-    assert {p.url.split("/s", 2)[-1][:1] for p in wechat.values()} == {"/", "?"}  # short and long URLs, one key each
+    assert {p.url.split("/s", 2)[-1][:1] for p in wechat.values()} == {
+        "/",
+        "?",
+    }  # short and long URLs, one key each
 
 
 def test_second_crawl_stores_exactly_the_changes(site: SampleSite, crawl_settings: Settings, store) -> None:
@@ -92,8 +96,11 @@ def test_second_crawl_stores_exactly_the_changes(site: SampleSite, crawl_setting
         assert set(posts) - set(before[account.name]) == {added}
         assert (posts[edited].version, posts[edited].status) == (2, "edited")
         assert "次更新" in posts[edited].text
-        unchanged = set(before[account.name]) - {edited} - ({expected_key(site, account, by_number[change["deleted"]])}
-                                                           if change["deleted"] else set())  # fmt: skip
+        unchanged = (
+            set(before[account.name])
+            - {edited}
+            - ({expected_key(site, account, by_number[change["deleted"]])} if change["deleted"] else set())
+        )
         assert all(posts[key].version == 1 for key in unchanged), account.name
         if change["deleted"]:
             key = expected_key(site, account, by_number[change["deleted"]])
@@ -109,15 +116,28 @@ def test_second_crawl_stores_exactly_the_changes(site: SampleSite, crawl_setting
     # A third crawl with nothing new changes nothing.
     summary = crawl(crawl_settings, list(ids.values()))
     for run in summary.runs:
-        assert run.status == "ok" and not {"new", "updated", "deleted"} & set(run.counts), (run.name, run.counts)
+        assert run.status == "ok" and not {"new", "updated", "deleted"} & set(run.counts), (
+            run.name,
+            run.counts,
+        )
 
 
-def test_incremental_crawl_stops_paging_at_known_posts(site: SampleSite, crawl_settings: Settings, store) -> None:
+def test_incremental_crawl_stops_paging_at_known_posts(
+    site: SampleSite, crawl_settings: Settings, store
+) -> None:
     account = site.state.account("hhht-gov")
     assert account is not None
     # recheck_days 0: stored posts are never fetched again, so paging stops on the first known page.
-    account_id = add_account(store, "呼和浩特市政府", {"kind": "govsite", "url": f"{site.url}{account.path}",
-                                                "list_selector": "ul.list_news li", "recheck_days": 0})  # fmt: skip
+    account_id = add_account(
+        store,
+        "呼和浩特市政府",
+        {
+            "kind": "govsite",
+            "url": f"{site.url}{account.path}",
+            "list_selector": "ul.list_news li",
+            "recheck_days": 0,
+        },
+    )
     first = crawl(crawl_settings, [account_id]).runs[0]
     assert first.counts["pages"] == 3 + 9  # three list pages, nine articles
     control(site, "tick")
@@ -133,8 +153,16 @@ def test_an_interrupted_run_makes_the_next_one_read_the_whole_listing(
 ) -> None:
     account = site.state.account("hhht-gov")
     assert account is not None
-    account_id = add_account(store, "呼和浩特市政府", {"kind": "govsite", "url": f"{site.url}{account.path}",
-                                                "list_selector": "ul.list_news li", "recheck_days": 0})  # fmt: skip
+    account_id = add_account(
+        store,
+        "呼和浩特市政府",
+        {
+            "kind": "govsite",
+            "url": f"{site.url}{account.path}",
+            "list_selector": "ul.list_news li",
+            "recheck_days": 0,
+        },
+    )
     crawl(crawl_settings, [account_id])
     with store.begin() as session:  # as a killed process leaves it
         run = latest_runs(session=session)[account_id]

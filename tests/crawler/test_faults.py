@@ -35,14 +35,29 @@ def test_http_faults_bad_feeds_and_blocks(site: SampleSite, crawl_settings: Sett
         "robots": feed(store, site, "robots", "/private/feed.xml"),
         "robots-waived": feed(store, site, "robots-waived", "/private/feed.xml?waived", robots=False),
         "bad-config": add_account(store, "bad-config", {"kind": "rss", "url": f"{site.url}/feeds/nmg.xml"}),
-        "weibo-login": add_account(store, "weibo-login", {"kind": "weibo", "cookies": "SUB=x",
-                                   "url": f"{site.url}/fault/weibo-login/api/container/getIndex?containerid=1076032"}),
-        "weibo-no-cookie": add_account(store, "weibo-no-cookie", {"kind": "weibo",
-                                       "url": f"{site.url}/api/container/getIndex?containerid=1076036012345678"}),
+        "weibo-login": add_account(
+            store,
+            "weibo-login",
+            {
+                "kind": "weibo",
+                "cookies": "SUB=x",
+                "url": f"{site.url}/fault/weibo-login/api/container/getIndex?containerid=1076032",
+            },
+        ),
+        "weibo-no-cookie": add_account(
+            store,
+            "weibo-no-cookie",
+            {"kind": "weibo", "url": f"{site.url}/api/container/getIndex?containerid=1076036012345678"},
+        ),
         "healthy": feed(store, site, "healthy", "/feeds/nmg.xml"),
-    }  # fmt: skip
-    summary = crawl(crawl_settings, list(ids.values()), DOWNLOAD_TIMEOUT=1, DOWNLOAD_MAXSIZE=1024 * 1024,
-                    GOVWATCH_RETRY_AFTER_MAX=30)  # fmt: skip
+    }
+    summary = crawl(
+        crawl_settings,
+        list(ids.values()),
+        DOWNLOAD_TIMEOUT=1,
+        DOWNLOAD_MAXSIZE=1024 * 1024,
+        GOVWATCH_RETRY_AFTER_MAX=30,
+    )
     runs = {run.name: run for run in summary.runs}
     assert set(runs) == set(ids)
 
@@ -79,11 +94,17 @@ def test_http_faults_bad_feeds_and_blocks(site: SampleSite, crawl_settings: Sett
 def test_a_waf_page_blocks_the_site_for_the_run_and_is_never_stored(
     site: SampleSite, crawl_settings: Settings, store
 ) -> None:
-    account_id = add_account(store, "waf", {"kind": "wechat", "url": f"{site.url}/fault/waf/index.xml"},
-                             platform="wechat")  # fmt: skip
+    account_id = add_account(
+        store, "waf", {"kind": "wechat", "url": f"{site.url}/fault/waf/index.xml"}, platform="wechat"
+    )
     # Politeness as deployed (one request at a time, a delay): the block lands before the next request.
-    summary = crawl(crawl_settings, [account_id], CONCURRENT_REQUESTS_PER_DOMAIN=1, DOWNLOAD_DELAY=0.3,
-                    DOWNLOAD_DELAY_JITTER=0)
+    summary = crawl(
+        crawl_settings,
+        [account_id],
+        CONCURRENT_REQUESTS_PER_DOMAIN=1,
+        DOWNLOAD_DELAY=0.3,
+        DOWNLOAD_DELAY_JITTER=0,
+    )
     (run,) = summary.runs
     assert run.status == "blocked" and "verification (WAF) page" in run.error
     assert posts_of(store, account_id) == []
@@ -91,16 +112,42 @@ def test_a_waf_page_blocks_the_site_for_the_run_and_is_never_stored(
     assert len(articles) == 1  # after the first WAF page the other two articles are not requested
 
 
-def test_weibo_432_backs_off_from_the_site_and_alerts_once(site: SampleSite, crawl_settings: Settings, store) -> None:
-    blocked = add_account(store, "weibo-432", {"kind": "weibo", "cookies": "SUB=x",
-                          "url": f"{site.url}/fault/weibo-432/api/container/getIndex?containerid=1076031"})
-    other = add_account(store, "赛罕发布", {"kind": "weibo", "cookies": "SUB=x",
-                        "url": f"{site.url}/api/container/getIndex?containerid=1076036012345678"})  # fmt: skip
-    summary = crawl(crawl_settings, [blocked, other], CONCURRENT_REQUESTS_PER_DOMAIN=1, DOWNLOAD_DELAY=0.3,
-                    DOWNLOAD_DELAY_JITTER=0)
+def test_weibo_432_backs_off_from_the_site_and_alerts_once(
+    site: SampleSite, crawl_settings: Settings, store
+) -> None:
+    blocked = add_account(
+        store,
+        "weibo-432",
+        {
+            "kind": "weibo",
+            "cookies": "SUB=x",
+            "url": f"{site.url}/fault/weibo-432/api/container/getIndex?containerid=1076031",
+        },
+    )
+    other = add_account(
+        store,
+        "赛罕发布",
+        {
+            "kind": "weibo",
+            "cookies": "SUB=x",
+            "url": f"{site.url}/api/container/getIndex?containerid=1076036012345678",
+        },
+    )
+    summary = crawl(
+        crawl_settings,
+        [blocked, other],
+        CONCURRENT_REQUESTS_PER_DOMAIN=1,
+        DOWNLOAD_DELAY=0.3,
+        DOWNLOAD_DELAY_JITTER=0,
+    )
     runs = {run.account_id: run for run in summary.runs}
-    assert runs[blocked].status == "blocked" and runs[blocked].error == f"HTTP 432 from 127.0.0.1 (Weibo rate limit or block)"
+    assert (
+        runs[blocked].status == "blocked"
+        and runs[blocked].error == "HTTP 432 from 127.0.0.1 (Weibo rate limit or block)"
+    )
     # 432 is an answer to the crawler's address: the other account on the same site waits too.
-    assert runs[other].status == "blocked" and runs[other].error.startswith("skipped: 127.0.0.1 blocked this crawl")
+    assert runs[other].status == "blocked" and runs[other].error.startswith(
+        "skipped: 127.0.0.1 blocked this crawl"
+    )
     assert site.requests["/fault/weibo-432/api/container/getIndex?containerid=1076031"] == 1
     assert not any(path.startswith("/api/container/getIndex") for path in site.requests)

@@ -53,9 +53,21 @@ def test_dates_as_chinese_sites_write_them(text: str, expected: datetime | None)
     assert parse_datetime(text, now=FETCHED) == expected
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    (12, 12), ("12", 12), ("1,234", 1234), ("1万+", 10_000), ("1.2万", 12_000), ("10w+", 100_000),
-    ("100+", 100), ("", None), (None, None), ("赞", None)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (12, 12),
+        ("12", 12),
+        ("1,234", 1234),
+        ("1万+", 10_000),
+        ("1.2万", 12_000),
+        ("10w+", 100_000),
+        ("100+", 100),
+        ("", None),
+        (None, None),
+        ("赞", None),
+    ],
+)
 def test_counts(value: object, expected: int | None) -> None:
     assert parse_count(value) == expected
 
@@ -73,16 +85,25 @@ def test_decoding_prefers_declared_charset_and_survives_wrong_declarations() -> 
     assert decode_body("正文".encode())[0] == "正文"
 
 
-@pytest.mark.parametrize(("name", "url", "kind"), [
-    ("feed_rss.xml", "http://x/feed", "feed"), ("feed_atom.xml", "http://x/a", "feed"),
-    ("feed_json.json", "http://x/j", "feed"), ("wechat_article.html", "http://x/s?__biz=1", "wechat"),
-    ("wechat_deleted.html", "http://x/s/abc", "wechat"), ("wechat_waf.html", "http://x/y", "wechat"),
-    ("wechat_index.html", "http://x/wechat/", "wechat"), ("weibo_page1.json", "http://x/api/container/getIndex", "weibo"),
-    ("hand_weibo_relative.json", "http://127.0.0.1:9/page.json", "weibo"), ("gov_trs_list.html", "http://x/i", "govsite"),
-    ("gov_ucap_detail.html", "http://x/d", "govsite"), ("gov_withdrawn.html", "http://x/w", "govsite"),
-    ("hand_gov_no_container.html", "http://x/n", "govsite"),
-    ("wechat_article.html", "https://mp.weixin.qq.com/s/abc", "wechat"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "url", "kind"),
+    [
+        ("feed_rss.xml", "http://x/feed", "feed"),
+        ("feed_atom.xml", "http://x/a", "feed"),
+        ("feed_json.json", "http://x/j", "feed"),
+        ("wechat_article.html", "http://x/s?__biz=1", "wechat"),
+        ("wechat_deleted.html", "http://x/s/abc", "wechat"),
+        ("wechat_waf.html", "http://x/y", "wechat"),
+        ("wechat_index.html", "http://x/wechat/", "wechat"),
+        ("weibo_page1.json", "http://x/api/container/getIndex", "weibo"),
+        ("hand_weibo_relative.json", "http://127.0.0.1:9/page.json", "weibo"),
+        ("gov_trs_list.html", "http://x/i", "govsite"),
+        ("gov_ucap_detail.html", "http://x/d", "govsite"),
+        ("gov_withdrawn.html", "http://x/w", "govsite"),
+        ("hand_gov_no_container.html", "http://x/n", "govsite"),
+        ("wechat_article.html", "https://mp.weixin.qq.com/s/abc", "wechat"),
+    ],
+)
 def test_kind_is_detected_from_url_or_content(name: str, url: str, kind: str) -> None:
     assert detect_kind(url, page(name)) == kind
 
@@ -96,13 +117,17 @@ def test_rss_with_cdata_duplicates_and_undated_entries() -> None:
     undated = result.posts[0]
     assert undated.published_at is None and undated.text == "受强冷空气影响，全区大部地区气温下降8至10℃。"
     first = result.posts[1]
-    assert first.text == "自治区政府召开全体会议，安排部署2026年政府工作。\n会议强调，要铸牢中华民族共同体意识。"
+    assert (
+        first.text == "自治区政府召开全体会议，安排部署2026年政府工作。\n会议强调，要铸牢中华民族共同体意识。"
+    )
     assert first.author == "内蒙古日报" and first.account == "内蒙古自治区人民政府"
     assert first.published_at == datetime(2026, 1, 21, 20, tzinfo=UTC)  # 8 hours before FETCHED
 
 
 def test_hand_written_feed_ids_that_are_not_urls() -> None:
-    result = parse_feed("http://www.baotou.gov.cn/rss.xml", page("hand_feed_dupes_undated.xml"), fetched_at=FETCHED)
+    result = parse_feed(
+        "http://www.baotou.gov.cn/rss.xml", page("hand_feed_dupes_undated.xml"), fetched_at=FETCHED
+    )
     assert [p.key for p in result.posts][:2] == ["1001", "nodate-1"]
     assert result.posts[0].text == "会议总结了2025年全市经济工作。\n部署了2026年重点任务。"
     assert result.posts[0].published_at == datetime(2026, 1, 21, 10, 30, tzinfo=CHINA)  # naive: China time
@@ -113,7 +138,9 @@ def test_hand_written_feed_ids_that_are_not_urls() -> None:
 
 
 def test_atom_with_next_page_and_html_title() -> None:
-    result = parse_feed("https://rsshub.example/weibo/user/123", page("hand_atom_next.xml"), fetched_at=FETCHED)
+    result = parse_feed(
+        "https://rsshub.example/weibo/user/123", page("hand_atom_next.xml"), fetched_at=FETCHED
+    )
     assert result.next == "https://rsshub.example/weibo/user/123?page=2"
     (post,) = result.posts
     assert post.key == "urn:uuid:1225c695-cfb8-4ebb-aaaa-80da344efa6a"
@@ -130,7 +157,9 @@ def test_sample_atom_and_json_feed() -> None:
 
 
 def test_json_feed_numeric_ids_text_only_and_next() -> None:
-    result = parse_feed("https://rsshub.example/douyin/user/wuhai", page("hand_jsonfeed.json"), fetched_at=FETCHED)
+    result = parse_feed(
+        "https://rsshub.example/douyin/user/wuhai", page("hand_jsonfeed.json"), fetched_at=FETCHED
+    )
     assert [p.key for p in result.posts] == ["7301", "7300"]
     assert result.posts[0].text == "乌海湖冬季景色。" and result.posts[0].author == "乌海发布"
     assert result.posts[1].published_at == datetime(2026, 1, 20, 9, tzinfo=UTC)
@@ -138,7 +167,9 @@ def test_json_feed_numeric_ids_text_only_and_next() -> None:
 
 
 def test_gb2312_feed_is_decoded() -> None:
-    (post,) = parse_feed("http://www.chifeng.gov.cn/rss", page("hand_feed_gb2312.xml"), fetched_at=FETCHED).posts
+    (post,) = parse_feed(
+        "http://www.chifeng.gov.cn/rss", page("hand_feed_gb2312.xml"), fetched_at=FETCHED
+    ).posts
     assert "朱镕基" in post.text and post.title == "赤峰市召开安全生产会议"
 
 
@@ -149,8 +180,14 @@ def test_truncated_feed_keeps_only_complete_entries_and_says_where() -> None:
     assert "malformed feed" in result.error and f"{SITE}/fault/truncated.xml" in result.error
 
 
-@pytest.mark.parametrize("body", [b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "ti',
-                                  b"<html><body>not a feed</body></html>", b""])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "1", "ti',
+        b"<html><body>not a feed</body></html>",
+        b"",
+    ],
+)
 def test_broken_feeds_are_errors_with_the_url(body: bytes) -> None:
     result = parse_feed("http://x.test/feed", body, fetched_at=FETCHED)
     assert result.status == "error" and not result.posts and "http://x.test/feed" in result.error
@@ -172,43 +209,66 @@ def test_wechat_article_fields() -> None:
 
 def test_wechat_short_and_long_urls_give_one_key() -> None:
     long = parse_wechat_article(f"{SITE}/s?__biz=a&mid=1", page("wechat_article.html"), fetched_at=FETCHED)
-    short = parse_wechat_article(f"{SITE}/s/abcdefghij", page("wechat_article_short.html"), fetched_at=FETCHED)
+    short = parse_wechat_article(
+        f"{SITE}/s/abcdefghij", page("wechat_article_short.html"), fetched_at=FETCHED
+    )
     assert long.posts[0].key == short.posts[0].key
 
 
 def test_wechat_image_and_text_shares() -> None:
     image = parse_wechat_article(f"{SITE}/s/i", page("wechat_image_share.html"), fetched_at=FETCHED).posts[0]
-    assert image.title == "图说｜青城雪后美景" and image.text == "雪后的青城银装素裹，大召寺、塞上老街游人如织。"
+    assert (
+        image.title == "图说｜青城雪后美景" and image.text == "雪后的青城银装素裹，大召寺、塞上老街游人如织。"
+    )
     assert len(image.images) == 3
     text = parse_wechat_article(f"{SITE}/s/t", page("wechat_text_share.html"), fetched_at=FETCHED).posts[0]
-    assert text.text == "【提醒】今晚至明天我市有中到大雪，请市民减少不必要外出，注意防寒保暖。\n驾车出行请减速慢行，保持安全车距。"
-    assert text.title == "【提醒】今晚至明天我市有中到大雪，请市民减少不必要外出，注意…"  # first line, not og:title
+    assert (
+        text.text == "【提醒】今晚至明天我市有中到大雪，请市民减少不必要外出，注意防寒保暖。\n"
+        "驾车出行请减速慢行，保持安全车距。"
+    )
+    assert (
+        text.title == "【提醒】今晚至明天我市有中到大雪，请市民减少不必要外出，注意…"
+    )  # first line, not og:title
 
 
-@pytest.mark.parametrize(("name", "status"), [
-    ("wechat_deleted.html", "deleted"), ("wechat_violation.html", "violation"),
-    ("wechat_unavailable.html", "unavailable"), ("wechat_waf.html", "waf")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("name", "status"),
+    [
+        ("wechat_deleted.html", "deleted"),
+        ("wechat_violation.html", "violation"),
+        ("wechat_unavailable.html", "unavailable"),
+        ("wechat_waf.html", "waf"),
+    ],
+)
 def test_wechat_notices_are_statuses_never_content(name: str, status: str) -> None:
     result = parse_wechat_article(f"{SITE}/s/x", page(name), fetched_at=FETCHED)
     assert result.status == status and result.posts == [] and f"{SITE}/s/x" in result.error
 
 
 def test_an_article_quoting_a_notice_is_still_an_article() -> None:
-    result = parse_wechat_article("https://mp.weixin.qq.com/s/q", page("hand_wechat_quoting_notice.html"),
-                                  fetched_at=FETCHED)  # fmt: skip
+    result = parse_wechat_article(
+        "https://mp.weixin.qq.com/s/q", page("hand_wechat_quoting_notice.html"), fetched_at=FETCHED
+    )
     assert result.status == "ok"
     (post,) = result.posts
     assert post.key == "MzA5NzQ1MDEyMw==/2247489999/2"
     assert post.account == "呼和浩特市公安局"  # from d.nick_name: #js_name is empty
     assert post.is_original is True and "should not be text" not in post.text
-    assert post.text == "近日，有网民发布一张显示“该内容已被发布者删除”的截图，声称我局撤回了通知。\n经核实，该截图系伪造，原通知仍然有效。"
+    assert (
+        post.text == "近日，有网民发布一张显示“该内容已被发布者删除”的截图，声称我局撤回了通知。\n"
+        "经核实，该截图系伪造，原通知仍然有效。"
+    )
 
 
 def test_wechat_indexes_bridge_feed_and_html() -> None:
-    feed = parse_wechat_index(f"{SITE}/wechat/hhht-wechat/index.xml", page("wechat_index.xml"), fetched_at=FETCHED)
+    feed = parse_wechat_index(
+        f"{SITE}/wechat/hhht-wechat/index.xml", page("wechat_index.xml"), fetched_at=FETCHED
+    )
     assert feed.listing and len(feed.posts) == 6
     assert {urlsplit(p.detail_url).path[:3] for p in feed.posts} == {"/s/", "/s"}  # short and long links
-    html = parse_wechat_index(f"{SITE}/wechat/xinchengqu-wechat/", page("wechat_index.html"), fetched_at=FETCHED)
+    html = parse_wechat_index(
+        f"{SITE}/wechat/xinchengqu-wechat/", page("wechat_index.html"), fetched_at=FETCHED
+    )
     assert len(html.posts) == 5 and html.posts[0].title == "新城区开展“我为群众办实事”走访慰问活动"
 
 
@@ -216,8 +276,12 @@ def test_wechat_indexes_bridge_feed_and_html() -> None:
 def test_weibo_timeline_cards_9_and_11_and_paging() -> None:
     url = f"{SITE}/api/container/getIndex?containerid=1076036012345678"
     result = parse_weibo_page(url, page("weibo_page1.json"), fetched_at=FETCHED)
-    assert [p.key for p in result.posts] == ["5100000000000021", "5100000000000022", "5100000000000023",
-                                             "5100000000000024"]  # fmt: skip
+    assert [p.key for p in result.posts] == [
+        "5100000000000021",
+        "5100000000000022",
+        "5100000000000023",
+        "5100000000000024",
+    ]
     assert result.next == f"{url}&since_id=5100000000000025"
     rumour = result.posts[1]
     assert rumour.metrics == {"shares": 1, "comments": 2, "likes": 10_000}
@@ -233,7 +297,10 @@ def test_weibo_relative_times_counts_pictures_and_groups() -> None:
     assert list(posts) == ["4990000000000010", "4990000000000009", "4990000000000008", "4990000000000007"]
     assert posts["4990000000000010"].published_at == datetime(2026, 1, 22, 12, 0, tzinfo=CHINA)
     assert posts["4990000000000010"].metrics["likes"] == 10_000
-    assert posts["4990000000000010"].images == ["https://wx1.sinaimg.cn/orj360/a.jpg", "https://wx1.sinaimg.cn/large/b.jpg"]
+    assert posts["4990000000000010"].images == [
+        "https://wx1.sinaimg.cn/orj360/a.jpg",
+        "https://wx1.sinaimg.cn/large/b.jpg",
+    ]
     assert posts["4990000000000009"].published_at == datetime(2026, 1, 22, 11, 55, tzinfo=CHINA)
     assert "原微博已删除" in posts["4990000000000009"].text
     long = posts["4990000000000008"]
@@ -244,8 +311,9 @@ def test_weibo_relative_times_counts_pictures_and_groups() -> None:
 
 
 def test_weibo_long_text_and_deleted_status() -> None:
-    show = parse_weibo_page(f"{SITE}/statuses/show?id=5100000000000023", page("weibo_show_long.json"),
-                            fetched_at=FETCHED)  # fmt: skip
+    show = parse_weibo_page(
+        f"{SITE}/statuses/show?id=5100000000000023", page("weibo_show_long.json"), fetched_at=FETCHED
+    )
     assert show.status == "ok" and not show.posts[0].truncated
     assert show.posts[0].text.endswith("详情请咨询区教育局。")
     gone = parse_weibo_page(f"{SITE}/statuses/show?id=1", page("weibo_show_deleted.json"), fetched_at=FETCHED)
@@ -260,10 +328,18 @@ def test_weibo_login_wall_is_blocked() -> None:
 # ---- government sites ---------------------------------------------------------------------------
 def test_trs_list_in_gbk_with_create_page_html() -> None:
     url = f"{SITE}/gov/hhht/xwdt/index.html"
-    result = parse_govsite_list(url, page("gov_trs_list.html"), "text/html", options={"list_selector": "ul.list_news li"},
-                                fetched_at=FETCHED)  # fmt: skip
+    result = parse_govsite_list(
+        url,
+        page("gov_trs_list.html"),
+        "text/html",
+        options={"list_selector": "ul.list_news li"},
+        fetched_at=FETCHED,
+    )
     assert result.next == f"{SITE}/gov/hhht/xwdt/index_1.html" and result.total_pages == 3
-    assert [p.title for p in result.posts][:2] == ["呼和浩特市2026年政府工作报告解读", "市政府常务会议研究部署春运和节日市场保供工作"]
+    assert [p.title for p in result.posts][:2] == [
+        "呼和浩特市2026年政府工作报告解读",
+        "市政府常务会议研究部署春运和节日市场保供工作",
+    ]
     assert result.posts[0].key.startswith("/gov/hhht/xwdt/202601/t2026012")
     assert result.posts[0].published_at == datetime(2026, 1, 22, tzinfo=CHINA)
     # The same page without a list selector: the default heuristics find the same articles.
@@ -272,8 +348,9 @@ def test_trs_list_in_gbk_with_create_page_html() -> None:
 
 
 def test_trs_detail_meta_tags_and_body_container() -> None:
-    result = parse_govsite_detail(f"{SITE}/gov/hhht/xwdt/t.html", page("gov_trs_detail.html"), "text/html",
-                                  fetched_at=FETCHED)  # fmt: skip
+    result = parse_govsite_detail(
+        f"{SITE}/gov/hhht/xwdt/t.html", page("gov_trs_detail.html"), "text/html", fetched_at=FETCHED
+    )
     (post,) = result.posts
     assert post.title == "呼和浩特市2026年政府工作报告解读"
     assert post.author == "呼和浩特市人民政府办公室" and post.account == "呼和浩特市人民政府"
@@ -288,25 +365,34 @@ def test_injected_spam_stays_in_the_text_for_the_classifier() -> None:
 
 def test_ucap_list_page_param_and_chinese_dates() -> None:
     options = {"list_selector": ".news-list li", "next_page": "?page={n}"}
-    result = parse_govsite_list(f"{SITE}/gov/yuquan/list?page=1", page("gov_ucap_list.html"), options=options,
-                                fetched_at=FETCHED)  # fmt: skip
+    result = parse_govsite_list(
+        f"{SITE}/gov/yuquan/list?page=1", page("gov_ucap_list.html"), options=options, fetched_at=FETCHED
+    )
     assert result.next == f"{SITE}/gov/yuquan/list?page=2"
     assert result.posts[0].published_at == datetime(2026, 1, 22, tzinfo=CHINA)
-    detail = parse_govsite_detail(f"{SITE}/gov/yuquan/art/1.html", page("gov_ucap_detail.html"), fetched_at=FETCHED)
+    detail = parse_govsite_detail(
+        f"{SITE}/gov/yuquan/art/1.html", page("gov_ucap_detail.html"), fetched_at=FETCHED
+    )
     assert detail.posts[0].title == "玉泉区召开2026年经济工作会议"
-    assert detail.posts[0].author == "玉泉区政府办" and detail.posts[0].published_at.date().isoformat() == "2026-01-22"
+    assert (
+        detail.posts[0].author == "玉泉区政府办"
+        and detail.posts[0].published_at.date().isoformat() == "2026-01-22"
+    )
 
 
 def test_gb2312_page_without_meta_tags() -> None:
-    (post,) = parse_govsite_detail("http://www.tmtzq.gov.cn/a.html", page("hand_gov_gb2312.html"), fetched_at=FETCHED).posts
+    (post,) = parse_govsite_detail(
+        "http://www.tmtzq.gov.cn/a.html", page("hand_gov_gb2312.html"), fetched_at=FETCHED
+    ).posts
     assert post.title == "关于朱镕基同志题词碑修缮工程的公示"
     assert post.published_at == datetime(2026, 1, 20, tzinfo=CHINA)
     assert post.author == "旗文旅局" and post.text.endswith("联系人：李堃")
 
 
 def test_page_without_known_container_falls_back_to_trafilatura() -> None:
-    (post,) = parse_govsite_detail("http://www.wuchuan.gov.cn/a.html", page("hand_gov_no_container.html"),
-                                   fetched_at=FETCHED).posts  # fmt: skip
+    (post,) = parse_govsite_detail(
+        "http://www.wuchuan.gov.cn/a.html", page("hand_gov_no_container.html"), fetched_at=FETCHED
+    ).posts
     assert post.title == "武川县召开春耕备耕工作会议"
     assert "春耕备耕各项工作" in post.text and "蒙ICP备" not in post.text
     assert post.published_at == datetime(2026, 1, 19, 9, 30, tzinfo=CHINA) and post.author == "县农牧局"
@@ -320,5 +406,14 @@ def test_withdrawn_page_is_a_deletion() -> None:
 def test_parse_page_auto_matches_inspect_shape() -> None:
     result = parse_page("auto", f"{SITE}/s/x", page("wechat_article.html"), fetched_at=FETCHED).to_json()
     assert set(result) == {"kind", "status", "posts", "next", "error"} and result["kind"] == "wechat"
-    assert set(result["posts"][0]) == {"key", "url", "title", "account", "author", "published_at", "text", "metrics"}
+    assert set(result["posts"][0]) == {
+        "key",
+        "url",
+        "title",
+        "account",
+        "author",
+        "published_at",
+        "text",
+        "metrics",
+    }
     assert result["posts"][0]["published_at"] == "2026-01-22T07:00:00+08:00"

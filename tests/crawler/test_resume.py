@@ -25,10 +25,16 @@ def count_posts(store) -> int:
 def test_kill_mid_run_then_resume(site: SampleSite, crawl_settings: Settings, store) -> None:
     ids = add_sample_accounts(store, site)
     site.config.latency = 0.05  # slow enough to be killed halfway
-    command = worker_command(account_ids=list(ids.values()),
-                             scrapy_settings={**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "GOVWATCH_BATCH_SIZE": 3})
-    process = subprocess.Popen(command, env=settings_environment(crawl_settings), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)  # fmt: skip
+    command = worker_command(
+        account_ids=list(ids.values()),
+        scrapy_settings={**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "GOVWATCH_BATCH_SIZE": 3},
+    )
+    process = subprocess.Popen(
+        command,
+        env=settings_environment(crawl_settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while count_posts(store) < 6 and time.monotonic() < deadline:
         assert process.poll() is None, "the crawl finished before it could be killed"

@@ -37,9 +37,15 @@ T0 = datetime(2026, 1, 22, 2, 30, tzinfo=UTC)
 
 def make_account(session_factory, handle: str = "gh_1") -> int:
     with session_factory.begin() as session:
-        organization = ensure_organization(session=session, name="呼和浩特市人民政府办公室", region_code="150100")
-        account, _ = upsert_account(session=session, platform="wechat", handle=handle, fields={
-            "name": "呼和浩特发布", "organization_id": organization.id, "region_code": "150100"})
+        organization = ensure_organization(
+            session=session, name="呼和浩特市人民政府办公室", region_code="150100"
+        )
+        account, _ = upsert_account(
+            session=session,
+            platform="wechat",
+            handle=handle,
+            fields={"name": "呼和浩特发布", "organization_id": organization.id, "region_code": "150100"},
+        )
         return account.id
 
 
@@ -72,16 +78,23 @@ def test_snapshots_are_content_addressed_compressed_and_deduplicated(session_fac
 
 def test_upsert_inserts_then_versions_edits_and_keeps_unchanged(session_factory, account_id: int) -> None:
     with session_factory.begin() as session:
-        result = upsert_posts(session=session, account_id=account_id, posts=[
-            post("a", "第一条"), post("b", "第二条", metrics={"reads": 10})])
+        result = upsert_posts(
+            session=session,
+            account_id=account_id,
+            posts=[post("a", "第一条"), post("b", "第二条", metrics={"reads": 10})],
+        )
     assert (result.new, result.updated, result.unchanged) == (2, 0, 0)
 
     with session_factory.begin() as session:
-        result = upsert_posts(session=session, account_id=account_id, posts=[
-            post("a", "第一条", metrics={"likes": 3}),  # same content, new metrics
-            post("b", "第二条（已更正）"),  # edited
-            post("c", "第三条"),
-        ])
+        result = upsert_posts(
+            session=session,
+            account_id=account_id,
+            posts=[
+                post("a", "第一条", metrics={"likes": 3}),  # same content, new metrics
+                post("b", "第二条（已更正）"),  # edited
+                post("c", "第三条"),
+            ],
+        )
     assert (result.new, result.updated, result.unchanged) == (1, 1, 1)
 
     with session_factory() as session:
@@ -90,14 +103,19 @@ def test_upsert_inserts_then_versions_edits_and_keeps_unchanged(session_factory,
         assert (a.version, a.status, a.likes) == (1, "live", 3)
         assert (b.version, b.status, b.text, b.reads) == (2, "edited", "第二条（已更正）", 10)
         versions = list_post_versions(session=session, post_id=b.id)
-        assert [(v.version, v.status, v.text) for v in versions] == [(1, "live", "第二条"), (2, "edited", "第二条（已更正）")]
+        assert [(v.version, v.status, v.text) for v in versions] == [
+            (1, "live", "第二条"),
+            (2, "edited", "第二条（已更正）"),
+        ]
         assert versions[0].snapshot_sha256 != versions[1].snapshot_sha256 == b.snapshot_sha256
         assert b.content_hash == content_hash(b.title, b.text)
 
 
 def test_same_key_twice_in_one_batch_is_one_post(session_factory, account_id: int) -> None:
     with session_factory.begin() as session:
-        result = upsert_posts(session=session, account_id=account_id, posts=[post("a", "一"), post("a", "一 改")])
+        result = upsert_posts(
+            session=session, account_id=account_id, posts=[post("a", "一"), post("a", "一 改")]
+        )
     assert (result.new, result.updated) == (1, 1)
     with session_factory() as session:
         assert session.query(Post).count() == 1
@@ -111,11 +129,15 @@ def test_deletion_keeps_text_and_content_snapshot(session_factory, account_id: i
         evidence = find_post(session=session, account_id=account_id, source_key="a").snapshot_sha256
     notice = "<html>该内容已被发布者删除</html>".encode()
     with session_factory.begin() as session:
-        result = mark_posts_status(session=session, account_id=account_id, changes=[
-            StatusInput("a", "deleted", snapshot=notice, content_type="text/html"),
-            StatusInput("b", "violation"),
-            StatusInput("never-seen", "deleted"),
-        ])
+        result = mark_posts_status(
+            session=session,
+            account_id=account_id,
+            changes=[
+                StatusInput("a", "deleted", snapshot=notice, content_type="text/html"),
+                StatusInput("b", "violation"),
+                StatusInput("never-seen", "deleted"),
+            ],
+        )
     assert (result.deleted, result.unknown) == (2, 1)
     with session_factory.begin() as session:  # recorded twice: no new version
         mark_posts_status(session=session, account_id=account_id, changes=[StatusInput("a", "deleted")])
@@ -146,11 +168,15 @@ def test_bad_input_is_refused(session_factory, account_id: int) -> None:
 
 def test_known_posts_are_recent_first(session_factory, account_id: int) -> None:
     with session_factory.begin() as session:
-        upsert_posts(session=session, account_id=account_id, posts=[
-            post("old", "旧", published_at=T0 - timedelta(days=100)),
-            post("new", "新", published_at=T0),
-            post("undated", "无日期", published_at=None),
-        ])
+        upsert_posts(
+            session=session,
+            account_id=account_id,
+            posts=[
+                post("old", "旧", published_at=T0 - timedelta(days=100)),
+                post("new", "新", published_at=T0),
+                post("undated", "无日期", published_at=None),
+            ],
+        )
     with session_factory() as session:
         known = list_known_posts(session=session, account_id=account_id, since=T0 - timedelta(days=30))
     assert {k.source_key for k in known} == {"new", "undated"}
@@ -163,16 +189,25 @@ def test_crawl_runs_lifecycle_and_status_listing(session_factory, account_id: in
         first = start_run(session=session, account_id=account_id, host="h1", started_at=T0)
         finish_run(session=session, run_id=first.id, status="ok", counts={"new": 2})
         failed = start_run(session=session, account_id=other, host="h1", started_at=T0)
-        finish_run(session=session, run_id=failed.id, status="failed", error="HTTP 403 Forbidden at http://x/")
-        stale = start_run(session=session, account_id=account_id, host="h1", started_at=T0 + timedelta(hours=1))
+        finish_run(
+            session=session, run_id=failed.id, status="failed", error="HTTP 403 Forbidden at http://x/"
+        )
+        stale = start_run(
+            session=session, account_id=account_id, host="h1", started_at=T0 + timedelta(hours=1)
+        )
         update_run_counts(session=session, run_id=stale.id, counts={"pages": 3})
     with session_factory() as session:
         assert previous_run_statuses(session=session, account_ids=[account_id, other]) == {
-            account_id: "running", other: "failed"}
-        assert previous_run_statuses(session=session, account_ids=[account_id], exclude_run_ids=[stale.id]) == {
-            account_id: "ok"}
+            account_id: "running",
+            other: "failed",
+        }
+        assert previous_run_statuses(
+            session=session, account_ids=[account_id], exclude_run_ids=[stale.id]
+        ) == {account_id: "ok"}
     with session_factory.begin() as session:
-        closed = mark_runs_interrupted(session=session, account_ids=[account_id, other], is_abandoned=lambda r: True)
+        closed = mark_runs_interrupted(
+            session=session, account_ids=[account_id, other], is_abandoned=lambda r: True
+        )
     assert closed == [stale.id]
     with session_factory() as session:
         runs = latest_runs(session=session)
