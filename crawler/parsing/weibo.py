@@ -39,8 +39,9 @@ def looks_like_weibo(url: str, body: bytes) -> bool:
     if not body[:4096].lstrip().startswith(b"{"):
         return False
     compact = body[:65536].replace(b" ", b"")
+    # Weibo's answers all carry "ok"; an error answer (ok:0, a deleted post) has an errno or a msg.
     return b'"ok":' in compact and any(
-        m in compact for m in (b'"cards"', b'"mblog"', b'"ok":-100', b'"reposts_count"')
+        m in compact for m in (b'"cards"', b'"mblog"', b'"ok":-100', b'"reposts_count"', b'"errno"', b'"msg"')
     )
 
 

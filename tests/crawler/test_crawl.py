@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -170,3 +171,22 @@ def test_an_interrupted_run_makes_the_next_one_read_the_whole_listing(
     second = crawl(crawl_settings, [account_id]).runs[0]
     # Every list page again; of the articles only the withdrawn one (never stored, so not known).
     assert second.counts["pages"] == 3 + 1 and second.status == "ok"
+
+
+@pytest.mark.postgres
+def test_crawl_into_postgresql(site: SampleSite, postgres_schema: str, tmp_path) -> None:
+    from govwatch.context import open_store
+    from tests.conftest import POSTGRES_URL
+
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{postgres_schema}"
+    settings = Settings(data_dir=tmp_path, database_url=url, redis_url=None)
+    store = open_store(settings)
+    ids = add_sample_accounts(store, site)
+    summary = crawl(settings, list(ids.values()))
+    assert {run.status for run in summary.runs} == {"ok"}
+    control(site, "tick")
+    summary = crawl(settings, list(ids.values()))
+    assert sum(run.counts.get("new", 0) for run in summary.runs) == len(ids)
+    with store() as session:
+        deleted = select(func.count()).select_from(Post).where(Post.status == "deleted")
+        assert session.scalar(deleted) == len(ids)  # one per account, as the tick deleted
