@@ -102,7 +102,7 @@ def test_a_waf_page_blocks_the_site_for_the_run_and_is_never_stored(
         crawl_settings,
         [account_id],
         CONCURRENT_REQUESTS_PER_DOMAIN=1,
-        DOWNLOAD_DELAY=0.3,
+        DOWNLOAD_DELAY=1.0,
         DOWNLOAD_DELAY_JITTER=0,
     )
     (run,) = summary.runs
@@ -137,7 +137,7 @@ def test_weibo_432_backs_off_from_the_site_and_alerts_once(
         crawl_settings,
         [blocked, other],
         CONCURRENT_REQUESTS_PER_DOMAIN=1,
-        DOWNLOAD_DELAY=0.3,
+        DOWNLOAD_DELAY=1.0,
         DOWNLOAD_DELAY_JITTER=0,
     )
     runs = {run.account_id: run for run in summary.runs}
