@@ -29,6 +29,7 @@ __all__ = [
     "HashingFeaturizer",
     "canonicalize",
     "canonicalize_many",
+    "canonicalize_with_scripts",
     "reference_tokenize",
     "script_profile",
     "tokenize",
@@ -104,8 +105,15 @@ def canonicalize(normalized_text: str) -> str:
 
 def canonicalize_many(normalized_texts: Sequence[str]) -> list[str]:
     """`canonicalize` for a batch at once: numpy's per-call overhead is paid once per batch."""
-    if not normalized_texts:
-        return []
+    return canonicalize_with_scripts(normalized_texts)[0]
+
+
+def canonicalize_with_scripts(normalized_texts: Sequence[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Canonical texts, and per text its Chinese characters and other letters (see script_profile)."""
+    n = len(normalized_texts)
+    if not n:
+        empty = np.zeros(0, dtype=np.int64)
+        return [], empty, empty
     # NUL never occurs in normalised text worth keeping, so it can separate documents; any NUL
     # inside a text is dropped first so the split below stays aligned.
     text = "\0".join(t.replace("\0", "") for t in normalized_texts).lower()
@@ -114,7 +122,8 @@ def canonicalize_many(normalized_texts: Sequence[str]) -> list[str]:
     cps = codepoints(text)
     tables = _TABLES.get()
     keep = tables.keep[cps]
-    keep |= cps == 0
+    separator = cps == 0
+    keep |= separator
     digit = tables.digit[cps]
     if "x" in text:
         digit |= _x_masks(cps, digit, tables.latin[cps])
@@ -131,7 +140,16 @@ def canonicalize_many(normalized_texts: Sequence[str]) -> list[str]:
         follows_digit[1:] = digit[:-1]
         keep &= ~(digit & follows_digit)
         cps = np.where(digit, _ZERO, cps)
-    return from_codepoints(cps[keep]).split("\0")
+    kept = cps[keep]
+    # Script counts come almost free here: the model abstains on texts in other scripts. The URL
+    # token's seven Latin letters are not the post's own.
+    owner = np.cumsum(kept == 0)
+    han = np.bincount(owner, weights=tables.han[kept], minlength=n).astype(np.int64)
+    letters = np.bincount(owner, weights=tables.letter[kept], minlength=n).astype(np.int64)
+    canonical = from_codepoints(kept).split("\0")
+    if "httpurl" in text:
+        letters -= np.fromiter((7 * c.count(_URL_TOKEN) for c in canonical), dtype=np.int64, count=n)
+    return canonical, han, letters - han
 
 
 def script_profile(canonical: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -229,6 +247,18 @@ class _Powers:
 _POWERS = _Powers()
 
 
+_NEWLINE = ord("\n")
+
+
+def _token_bounds(cps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end of each NUL-separated token in the code points."""
+    ends = np.append(np.flatnonzero(cps == 0), len(cps))
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    return starts, ends
+
+
 def _span_hashes(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray, salt: int) -> np.ndarray:
     """Hash of every substring [start, end) of the code points, O(1) each, position-independent."""
     n = len(cps)
@@ -240,6 +270,10 @@ def _span_hashes(cps: np.ndarray, starts: np.ndarray, ends: np.ndarray, salt: in
         h += (ends - starts).astype(np.uint64) * _GOLDEN
         h ^= np.uint64(salt)
         return _mix(h)
+
+
+# 1 + log(count) for the counts a post has; a table lookup is cheaper than the logarithm.
+_SUBLINEAR = np.concatenate(([0.0], 1.0 + np.log(np.arange(1, 1 << 16, dtype=np.float64))))
 
 
 class HashingFeaturizer:
@@ -257,13 +291,11 @@ class HashingFeaturizer:
         char_bits: int = 20,
         char_ngrams: tuple[int, int] = (1, 4),
         min_df: int = 2,
-        word_bigrams: bool = False,
     ) -> None:
         self.word_bits = word_bits
         self.char_bits = char_bits
         self.char_ngrams = char_ngrams
         self.min_df = min_df
-        self.word_bigrams = word_bigrams
 
     @property
     def n_buckets(self) -> int:
@@ -278,31 +310,35 @@ class HashingFeaturizer:
     ) -> tuple[np.ndarray, np.ndarray]:
         """(document, bucket) of every word and character n-gram occurrence in the batch."""
         n_docs = len(canonical)
-        if words is None:
-            words = [tokenize(t) for t in canonical]
         word_mask = np.uint64((1 << self.word_bits) - 1)
         char_mask = np.uint64((1 << self.char_bits) - 1)
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
 
         # Words: every token of the batch joined by NUL (canonical text never contains NUL).
-        counts = np.fromiter((len(ws) for ws in words), dtype=np.int64, count=n_docs)
-        if counts.sum():
-            cps = codepoints("\0".join(["\0".join(ws) for ws in words if ws]))
-            ends = np.append(np.flatnonzero(cps == 0), len(cps))
-            starts = np.empty_like(ends)
-            starts[0] = 0
-            starts[1:] = ends[:-1] + 1
-            h = _span_hashes(cps, starts, ends, salt=0x5EED0001)
-            owners = np.repeat(np.arange(n_docs, dtype=np.int32), counts)
-            rows.append(owners)
-            cols.append((h & word_mask).astype(np.int64))
-            if self.word_bigrams and len(starts) > 1:
-                # A bigram is the span of two neighbouring tokens (NUL included) of one document.
-                same = np.flatnonzero(owners[1:] == owners[:-1])
-                h2 = _span_hashes(cps, starts[same], ends[same + 1], salt=0x5EED0002)
-                rows.append(owners[same])
-                cols.append((h2 & word_mask).astype(np.int64))
+        if words is None:
+            # One segmenter call for the whole batch: documents joined by newlines (which
+            # canonical text never contains, and which jieba always cuts as a token of their own).
+            flat = rjieba.cut("\n".join(canonical))
+            if flat:
+                cps = codepoints("\0".join(flat))
+                starts, ends = _token_bounds(cps)
+                separator = (ends - starts == 1) & (cps[starts] == _NEWLINE)
+                owners = np.cumsum(separator, dtype=np.int32)
+                real = ~separator
+                starts, ends, owners = starts[real], ends[real], owners[real]
+                if len(starts):
+                    h = _span_hashes(cps, starts, ends, salt=0x5EED0001)
+                    rows.append(owners)
+                    cols.append((h & word_mask).astype(np.int64))
+        else:
+            counts = np.fromiter((len(ws) for ws in words), dtype=np.int64, count=n_docs)
+            if counts.sum():
+                cps = codepoints("\0".join(["\0".join(ws) for ws in words if ws]))
+                starts, ends = _token_bounds(cps)
+                h = _span_hashes(cps, starts, ends, salt=0x5EED0001)
+                rows.append(np.repeat(np.arange(n_docs, dtype=np.int32), counts))
+                cols.append((h & word_mask).astype(np.int64))
 
         # Character n-grams over all documents joined by NUL, hashed incrementally (an n-gram's
         # hash extends its (n-1)-gram's); n-grams that would cross a document are dropped.
@@ -317,6 +353,7 @@ class HashingFeaturizer:
             lo, hi = self.char_ngrams
             rolling = np.zeros(total, dtype=np.uint64)
             word_buckets = np.int64(1 << self.word_bits)
+            sentinel = self.n_buckets
             with np.errstate(over="ignore"):
                 for n in range(1, hi + 1):
                     valid = total - n + 1
@@ -325,13 +362,13 @@ class HashingFeaturizer:
                     rolling = rolling[:valid] * _BASE + cps[n - 1 : n - 1 + valid]
                     if n < lo:
                         continue
-                    ok = np.flatnonzero(room[:valid] >= n)
-                    if not len(ok):
-                        continue
-                    h = rolling[ok] ^ np.uint64(0x5EED0100 + n)
-                    h = _mix(h)
-                    rows.append(owner[ok])
-                    cols.append((h & char_mask).astype(np.int64) + word_buckets)
+                    h = _mix(rolling ^ np.uint64(0x5EED0100 + n))
+                    bucket = (h & char_mask).astype(np.int64)
+                    bucket += word_buckets
+                    # n-grams that cross into the next document go to the never-used bucket.
+                    bucket[room[:valid] < n] = sentinel
+                    rows.append(owner[:valid])
+                    cols.append(bucket)
 
         if not rows:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
@@ -340,7 +377,8 @@ class HashingFeaturizer:
     def counts(self, canonical: Sequence[str], words: Sequence[Sequence[str]] | None = None) -> sp.csr_matrix:
         """Raw counts over all buckets (n_docs × n_buckets)."""
         rows, cols = self.occurrences(canonical, words)
-        return _unique_csr(rows, cols, len(canonical), self.n_buckets)
+        real = cols < self.n_buckets
+        return _unique_csr(rows[real], cols[real], len(canonical), self.n_buckets)
 
     def fit(
         self,
@@ -364,8 +402,9 @@ class HashingFeaturizer:
         idf_kept = idf_all_or_kept[buckets] if len(idf_all_or_kept) == self.n_buckets else idf_all_or_kept
         self.buckets_ = buckets
         self.idf_ = np.asarray(idf_kept, dtype=np.float32)
-        # Buckets outside the model map to len(buckets): a sentinel column transform drops.
-        lookup = np.full(self.n_buckets, len(buckets), dtype=np.int32)
+        # Buckets outside the model map to len(buckets): a sentinel column transform drops. The
+        # extra last slot is the bucket of n-grams that would cross two documents.
+        lookup = np.full(self.n_buckets + 1, len(buckets), dtype=np.int32)
         lookup[buckets] = np.arange(len(buckets), dtype=np.int32)
         self.column_of_bucket_ = lookup
         self.n_word_columns_ = int(np.searchsorted(buckets, self.word_buckets))
@@ -407,7 +446,7 @@ class HashingFeaturizer:
         used = col < n_cols
         if not used.all():
             col, row, count = col[used], row[used], count[used]
-        data = (1.0 + np.log(count)) * self.idf_[col]
+        data = _SUBLINEAR[np.minimum(count, len(_SUBLINEAR) - 1)] * self.idf_[col]
         # L2 norm per document and block (words, characters), so neither block drowns the other.
         row_block = row * 2 + (col >= self.n_word_columns_)
         norms = np.sqrt(np.bincount(row_block, weights=data * data, minlength=2 * n_docs))
@@ -423,8 +462,6 @@ class HashingFeaturizer:
         y: Any = None,
         words: Sequence[Sequence[str]] | None = None,
     ) -> sp.csr_matrix:
-        if words is None:
-            words = [tokenize(t) for t in canonical]
         return self.fit(canonical, words=words).transform(canonical, words)
 
 

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import opencc
 
-__all__ = ["Normalized", "codepoints", "from_codepoints", "html_to_text", "normalize"]
+__all__ = ["Normalized", "codepoints", "from_codepoints", "html_to_text", "normalize", "normalize_many"]
 
 _IntArray = np.ndarray
 
@@ -91,6 +92,52 @@ class _NfkcTables:
 _NFKC = _NfkcTables()
 
 
+class _ScriptTables:
+    """Which characters OpenCC t2s changes, and which are whitespace (built on first use).
+
+    OpenCC runs only on texts with at least one Traditional character: converting Simplified
+    text gains nothing and its phrase rules occasionally rewrite correct Simplified words.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ready = False
+        self.traditional = np.zeros(0, dtype=bool)
+        self.space = np.zeros(0, dtype=bool)
+        self.odd_space = np.zeros(0, dtype=bool)
+
+    def ensure(self) -> _ScriptTables:
+        if self._ready:
+            return self
+        with self._lock:
+            if not self._ready:
+                traditional = np.zeros(_N_CODEPOINTS, dtype=bool)
+                converter = _t2s()
+                for lo, hi in ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F)):
+                    chars = [chr(cp) for cp in range(lo, hi + 1)]
+                    # One call per range; newlines keep OpenCC's phrase rules from joining chars.
+                    converted = converter.convert("\n".join(chars)).split("\n")
+                    if len(converted) != len(chars):
+                        converted = [converter.convert(c) for c in chars]
+                    for cp, before, after in zip(range(lo, hi + 1), chars, converted, strict=True):
+                        if before != after:
+                            traditional[cp] = True
+                space = np.zeros(_N_CODEPOINTS, dtype=bool)
+                for cp in range(0x3000 + 1):
+                    if chr(cp).isspace():
+                        space[cp] = True
+                zero_width = [ord(c) for c in _ZERO_WIDTH]
+                space[zero_width] = True
+                odd_space = space.copy()
+                odd_space[[ord(" "), ord("\n")]] = False
+                self.traditional, self.space, self.odd_space = traditional, space, odd_space
+                self._ready = True
+        return self
+
+
+_SCRIPTS = _ScriptTables()
+
+
 def codepoints(text: str) -> np.ndarray:
     """The text's code points as a uint32 array (a view on one UTF-32 encoding)."""
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -113,7 +160,6 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 # zero-width characters. Lone spaces and newlines are left alone without a Python callback.
 _SPACE = re.compile(r"[\s\u200b-\u200d\u2060\ufeff]{2,}|[^\S \n]|[\u200b-\u200d\u2060\ufeff]")
 _ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 _SEGMENT = re.compile(r"[^\n。！？!?；;]*[\n。！？!?；;]?")
 
 _converter_lock = threading.Lock()
@@ -160,11 +206,24 @@ def _compose(index: _IntArray | None, source: _IntArray | None) -> _IntArray | N
     return source if index is None else index[source]
 
 
-def _apply_nfkc(text: str) -> tuple[str, _IntArray | None]:
-    if text.isascii() or unicodedata.is_normalized("NFKC", text):
-        return text, None
+def _apply_nfkc(text: str, cps: np.ndarray | None = None) -> tuple[str, _IntArray | None]:
+    out, source, _ = _nfkc(text, cps)
+    return out, source
+
+
+def _nfkc(text: str, cps: np.ndarray | None = None) -> tuple[str, _IntArray | None, np.ndarray]:
+    """NFKC character by character: (text, offset map or None, the output's code points)."""
+    if cps is None:
+        cps = codepoints(text)
+    stable = text.isascii() or unicodedata.is_normalized("NFKC", text)
+    if stable and not ((cps >= 0xD800) & (cps <= 0xDFFF)).any():
+        return text, None, cps
     tables = _NFKC.ensure()
-    cps = codepoints(text)
+    surrogate = (cps >= 0xD800) & (cps <= 0xDFFF)
+    if surrogate.any():
+        # Lone surrogates (badly decoded input) cannot be encoded for OpenCC; a same-length
+        # replacement keeps every offset valid.
+        cps = np.where(surrogate, 0xFFFD, cps).astype(np.uint32)
     if int(cps.max()) < 0x10000:
         mapped = tables.first_bmp[cps].astype(np.uint32)
         lengths = tables.length_bmp[cps]
@@ -172,7 +231,7 @@ def _apply_nfkc(text: str) -> tuple[str, _IntArray | None]:
         mapped = tables.first[cps]
         lengths = tables.length[cps]
     if (lengths == 1).all():
-        return from_codepoints(mapped), None
+        return from_codepoints(mapped), None, mapped
     # Some characters become several: place each output character, all at once.
     counts = lengths.astype(np.int64)
     source = np.repeat(np.arange(len(cps), dtype=np.int64), counts)
@@ -181,7 +240,7 @@ def _apply_nfkc(text: str) -> tuple[str, _IntArray | None]:
     out = mapped[source]
     later = k > 0
     out[later] = tables.rest[tables.rest_at[cps[source[later]]] + k[later]]
-    return from_codepoints(out), source
+    return from_codepoints(out), source, out
 
 
 def _delete(text: str, spans: list[tuple[int, int]]) -> tuple[str, _IntArray]:
@@ -232,36 +291,7 @@ def _to_simplified(text: str) -> tuple[str, _IntArray | None]:
     return "".join(pieces), np.concatenate(sources) if sources else np.zeros(0, dtype=np.int64)
 
 
-# Substrings whose absence proves folding has nothing to do; `in` is a fast C search, far cheaper
-# than running the regex over every character.
-_SPACE_HINTS = (
-    "  ",
-    "\n\n",
-    " \n",
-    "\n ",
-    "\t",
-    "\r",
-    "\x0b",
-    "\x0c",
-    "\x1c",
-    "\x1d",
-    "\x1e",
-    "\x1f",
-    "\x85",
-    "\u1680",
-    "\u2028",
-    "\u2029",
-    "\u200b",
-    "\u200c",
-    "\u200d",
-    "\u2060",
-    "\ufeff",
-)
-
-
 def _fold_space(text: str) -> tuple[str, _IntArray | None]:
-    if not any(hint in text for hint in _SPACE_HINTS):
-        return text, None
     edits: list[tuple[int, int, str]] = []
     for m in _SPACE.finditer(text):
         run = m.group()
@@ -291,16 +321,72 @@ def normalize(text: str) -> Normalized:
     """Normalise `text` for rules and model; see the module docstring for the steps."""
     if not isinstance(text, str):
         raise TypeError(f"expected str, got {type(text).__name__}")
-    current = text
-    if _SURROGATE.search(text):
-        # Lone surrogates (badly decoded input) cannot be encoded for OpenCC; a same-length
-        # replacement keeps every offset valid.
-        current = _SURROGATE.sub("\ufffd", text)
-    index: _IntArray | None = None
-    for step in (_apply_nfkc, _strip_pinyin, _to_simplified, _fold_space):
-        current, source = step(current)
+    if not text:
+        return Normalized(original=text, text=text, index=None)
+    current, index, cps = _nfkc(text)
+    scripts = _SCRIPTS.ensure()
+    if "(" in current:
+        current, source = _strip_pinyin(current)
+        index = _compose(index, source)
+    if scripts.traditional[cps].any():
+        current, source = _to_simplified(current)
+        index = _compose(index, source)
+    space = scripts.space[cps]
+    if scripts.odd_space[cps].any() or (space[1:] & space[:-1]).any():
+        current, source = _fold_space(current)
         index = _compose(index, source)
     return Normalized(original=text, text=current, index=index)
+
+
+def normalize_many(texts: Sequence[str]) -> list[Normalized]:
+    """`normalize` for a batch: NFKC and the pinyin pass run once over all texts joined by NUL,
+    so numpy's per-call cost is paid per batch; the rarer steps (OpenCC, folding) run only on
+    the texts that need them. Gives exactly what `normalize` gives text by text."""
+    results: list[Normalized | None] = [None] * len(texts)
+    joinable: list[int] = []
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"expected str, got {type(text).__name__}")
+        if text and "\0" not in text:
+            joinable.append(i)
+        else:
+            results[i] = normalize(text)
+    if joinable:
+        parts = [texts[i] for i in joinable]
+        joined = "\0".join(parts)
+        current, index, cps = _nfkc(joined)
+        scripts = _SCRIPTS.ensure()
+        separators = np.flatnonzero(cps == 0)
+        # Which texts need OpenCC or whitespace folding, from where such characters sit.
+        traditional = np.zeros(len(parts), dtype=bool)
+        traditional[np.searchsorted(separators, np.flatnonzero(scripts.traditional[cps]))] = True
+        space = scripts.space[cps]
+        fold_at = np.flatnonzero(scripts.odd_space[cps])
+        pairs = np.flatnonzero(space[1:] & space[:-1])
+        fold = np.zeros(len(parts), dtype=bool)
+        fold[np.searchsorted(separators, fold_at)] = True
+        fold[np.searchsorted(separators, pairs)] = True
+        if "(" in current:
+            current, source = _strip_pinyin(current)
+            index = _compose(index, source)
+        pieces = current.split("\0")
+        original_starts = np.cumsum([0] + [len(p) + 1 for p in parts[:-1]])
+        position = 0
+        for k, (i, piece) in enumerate(zip(joinable, pieces, strict=True)):
+            local: _IntArray | None = None
+            if index is not None:
+                local = index[position : position + len(piece)] - original_starts[k]
+                if len(piece) == len(parts[k]) and np.array_equal(local, np.arange(len(piece))):
+                    local = None
+            position += len(piece) + 1
+            if traditional[k]:
+                piece, source = _to_simplified(piece)
+                local = _compose(local, source)
+            if fold[k]:
+                piece, source = _fold_space(piece)
+                local = _compose(local, source)
+            results[i] = Normalized(original=parts[k], text=piece, index=local)
+    return [r for r in results if r is not None]
 
 
 _BLOCK_TAGS = frozenset(

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from classifier.features import canonicalize_many, iter_batches, script_profile, tokenize
+from classifier.features import canonicalize_many, canonicalize_with_scripts, iter_batches
 from classifier.findings import Finding, Span
 from classifier.model import TextModel
-from classifier.normalize import Normalized, normalize
+from classifier.normalize import Normalized, normalize_many
 from classifier.rules import RuleResult, RuleSet
 
 __all__ = ["DEFAULT_THRESHOLDS", "Classifier", "Item"]
@@ -88,16 +88,21 @@ class Classifier:
         return item.get("text") or "", item.get("title")
 
     def _prepare(self, item: Item) -> _Doc:
-        text, title = self._coerce(item)
-        norm_text = normalize(text)
-        if title and title.strip():
-            norm_title = normalize(title)
-            combined = norm_title.text + "\n" + norm_text.text
-            return _Doc(norm_text, norm_title, combined, len(norm_title.text) + 1)
-        return _Doc(norm_text, None, norm_text.text, 0)
+        return self._prepare_many([item])[0]
+
+    def _prepare_many(self, items: Sequence[Item]) -> list[_Doc]:
+        pairs = [self._coerce(item) for item in items]
+        titles = [(i, title) for i, (_, title) in enumerate(pairs) if title and title.strip()]
+        normalized = normalize_many([text for text, _ in pairs] + [title for _, title in titles])
+        texts = normalized[: len(pairs)]
+        docs = [_Doc(norm, None, norm.text, 0) for norm in texts]
+        for (i, _), norm_title in zip(titles, normalized[len(pairs) :], strict=True):
+            combined = norm_title.text + "\n" + texts[i].text
+            docs[i] = _Doc(texts[i], norm_title, combined, len(norm_title.text) + 1)
+        return docs
 
     def _classify_batch(self, batch: Sequence[Item]) -> list[list[Finding]]:
-        docs = [self._prepare(item) for item in batch]
+        docs = self._prepare_many(batch)
         rule_results = [self.rules.evaluate(d.combined) for d in docs]
         proba, abstain = self._probabilities([d.combined for d in docs])
         pending: list[tuple[int, str]] = []
@@ -134,14 +139,14 @@ class Classifier:
 
     def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Model probabilities, and which texts the model abstained on (not mainly Chinese)."""
-        canonical = canonicalize_many([t[: MODEL_CHAR_LIMIT * 2] for t in texts])
-        canonical = [c[:MODEL_CHAR_LIMIT] for c in canonical]
-        han, other = script_profile(canonical)
+        canonical, han, other = canonicalize_with_scripts(
+            [t if len(t) <= MODEL_CHAR_LIMIT else t[:MODEL_CHAR_LIMIT] for t in texts]
+        )
         # Other letters outnumber Chinese characters two to one in a short text: English,
         # Mongolian or Tibetan, which the model never learnt. Its guess would be noise.
         abstain = (other > 2 * han) & (han < MIN_CHINESE)
-        words = [tokenize(c) if not a else [] for c, a in zip(canonical, abstain, strict=True)]
-        proba = self.model.predict_proba(self.model.transform(canonical, words))
+        # Words come from one segmenter call for the whole batch (see HashingFeaturizer).
+        proba = self.model.predict_proba(self.model.transform(canonical))
         if abstain.any():
             proba[abstain] = 0.0
             proba[abstain, self.model.class_index("ok")] = 1.0

@@ -52,7 +52,6 @@ class TrainConfig:
     word_bits: int = 18
     char_bits: int = 20
     char_ngrams: tuple[int, int] = (1, 4)
-    word_bigrams: bool = False
     min_df: int = 2
     # Also train on each row's `text_norm` (digits masked, no punctuation) where a file has it:
     # the model must not learn that masked or unpunctuated text means spam.
@@ -151,7 +150,6 @@ def train_model(
         char_bits=config.char_bits,
         char_ngrams=config.char_ngrams,
         min_df=config.min_df,
-        word_bigrams=config.word_bigrams,
     )
     x_all = featurizer.fit_transform(canonical, words=words)
     first = make_estimator().fit(x_all, y, sample_weight=w)

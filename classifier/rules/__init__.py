@@ -176,9 +176,7 @@ class RuleSet:
         self.orders: list[tuple[str, list[str]]] = []
         if manifest.get("expression"):
             self._load_expression(directory / manifest["expression"])
-        # Names listed together may carry titles between them (习近平总书记、李强总理、…).
-        titles = "|".join(re.escape(t) for t in (*self.checked_titles, *_GAP_TITLES))
-        self._enum_gap = re.compile(rf"(?:{titles})?[、，, 和及与]{{1,2}}(?:{titles})?")
+        self._title_before, self._title_after, self._enum_gap = self._title_patterns()
 
         for index, pattern in enumerate(self.patterns):
             for anchor in pattern.anchors:
@@ -294,6 +292,14 @@ class RuleSet:
             self._terms[name].append((_LEADER, name))
         for entry in data.get("order", []):
             self.orders.append((entry["name"], [_norm_term(n) for n in entry["names"]]))
+
+    def _title_patterns(self) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+        # A checked title right before or right after a name; longest first (国家副主席 before 主席).
+        checked = "|".join(re.escape(t) for t in self.checked_titles) or "(?!)"
+        # Names listed together may carry titles between them (习近平总书记、李强总理、…).
+        titles = "|".join(re.escape(t) for t in (*self.checked_titles, *_GAP_TITLES))
+        gap = re.compile(rf"(?:{titles})?[、，, 和及与]{{1,2}}(?:{titles})?")
+        return re.compile(rf"(?:{checked})$"), re.compile(rf"(?:{checked})"), gap
 
     # --- matching -----------------------------------------------------------------------------
 
@@ -413,12 +419,12 @@ class RuleSet:
         found = sorted(set(found), key=lambda f: f[1])
         for name, start, end in found:
             allowed = self.leader_titles.get(name, frozenset())
-            before = text[max(0, start - 12) : start]
-            after = text[end : end + 12]
-            title = next((t for t in self.checked_titles if before.endswith(t)), None)
+            match = self._title_before.search(text, max(0, start - 12), start)
+            title = match.group() if match else None
             t_start, t_end = (start - len(title), start) if title else (0, 0)
             if title is None:
-                title = next((t for t in self.checked_titles if after.startswith(t)), None)
+                match = self._title_after.match(text, end)
+                title = match.group() if match else None
                 t_start, t_end = (end, end + len(title)) if title else (0, 0)
             if title is not None and title not in allowed:
                 hits.append(
