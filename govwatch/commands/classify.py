@@ -168,6 +168,31 @@ def print_findings_table(
     out.print(table)
 
 
+def classify_and_show(
+    session_factory: sessionmaker[Session],
+    settings: Any = None,
+    *,
+    show: int = 15,
+    out: Console | None = None,
+) -> ClassifyReport:
+    """Classify every pending post with the current model, then print the top findings.
+
+    One call for `govwatch demo`: loads the classifier `govwatch classify` would use (the
+    promoted version in the settings' model folder, else the packaged default).
+    """
+    from govwatch.commands.model import load_current_classifier
+
+    out = out or console
+    clf = load_current_classifier(settings)
+    out.print(f"classifier: model {clf.model_version}, rules {clf.rules_version}")
+    report = classify_with_progress(session_factory, clf)
+    summary = ", ".join(f"{n} {c}" for c, n in sorted(report.findings.items())) or "none"
+    out.print(f"classified {report.posts} posts in {report.batches} batches; findings: {summary}")
+    if show and report.total_findings:
+        print_findings_table(session_factory, model_version=clf.model_version, limit=show, out=out)
+    return report
+
+
 def classify(
     batch_size: int = typer.Option(DEFAULT_BATCH, "--batch-size", min=1, help="Posts per transaction."),
     show: int = typer.Option(20, "--show", min=0, help="Print this many of the top findings afterwards."),
