@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.run import CrawlSummary, crawl_accounts
+from govwatch.commands.classify import classify_and_show
 from govwatch.context import open_store
 from govwatch.registry_import import import_registry
 from govwatch.sample_site import start_sample_site
@@ -39,6 +40,8 @@ def run_demo(data_dir: Path) -> None:
     summary = crawl_with_progress(settings)
     print_crawl(summary)
     print_store_totals(session_factory)
+
+    classify_and_show(session_factory, settings, out=console)
 
 
 def demo_settings(data_dir: Path) -> Settings:
