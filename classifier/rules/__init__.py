@@ -124,6 +124,7 @@ class _Typo:
     preceded_by: re.Pattern[str] | None
 
 
+_DFA = ahocorasick_rs.Implementation.DFA
 _GAP_TITLES = ("同志", "主席", "副主席", "委员长", "总理", "副总理", "书记")
 # What an automaton match stands for.
 _LEX, _CTX, _TYPO, _LEADER, _ANCHOR = range(5)
@@ -183,11 +184,16 @@ class RuleSet:
                 self._terms[anchor].append((_ANCHOR, index))
         self._keys = list(self._terms)
         self._values = [self._terms[k] for k in self._keys]
-        self._automaton = ahocorasick_rs.AhoCorasick(self._keys, matchkind=ahocorasick_rs.MatchKind.Standard)
+        # A DFA: more memory (a few MB for these terms) for a third less time per post.
+        self._automaton = ahocorasick_rs.AhoCorasick(
+            self._keys, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=_DFA
+        )
         self._seo_keys = list(self._seo_terms)
         self._seo_values = [self._seo_terms[k] for k in self._seo_keys]
         self._seo_automaton = (
-            ahocorasick_rs.AhoCorasick(self._seo_keys, matchkind=ahocorasick_rs.MatchKind.Standard)
+            ahocorasick_rs.AhoCorasick(
+                self._seo_keys, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=_DFA
+            )
             if self._seo_keys
             else None
         )
