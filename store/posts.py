@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from store.errors import InvalidInput, NotFound
@@ -96,10 +96,126 @@ def upsert_posts(*, session: Session, account_id: int, posts: Sequence[PostInput
     A post whose content is unchanged keeps its version and snapshot; an edited one (or one that
     reappears after a deletion notice) gets a new PostVersion and the snapshot it was seen in.
     """
-    result = UpsertResult()
     for item in posts:
         _check_key(item.source_key)
-    existing = _existing(session=session, account_id=account_id, keys=[p.source_key for p in posts])
+    keys = [item.source_key for item in posts]
+    existing = _existing(session=session, account_id=account_id, keys=keys)
+    if len(set(keys)) != len(keys):
+        return _upsert_one_by_one(session=session, account_id=account_id, posts=posts, existing=existing)
+    result = UpsertResult()
+    now = utcnow()
+    digests = [content_hash(item.title, item.text) for item in posts]
+    changes = [
+        existing[item.source_key].content_hash != digest or existing[item.source_key].status in GONE_STATUSES
+        if item.source_key in existing
+        else True
+        for item, digest in zip(posts, digests, strict=True)
+    ]
+    # Every snapshot of the batch in one statement.
+    blobs = {
+        i: (item.snapshot, item.content_type) for i, item in enumerate(posts) if item.snapshot and changes[i]
+    }
+    stored = put_snapshots(session=session, blobs=list(blobs.values()))
+    shas: dict[int, str] = dict(zip(blobs, stored, strict=True))
+
+    # New posts: bulk INSERT ... RETURNING, not one ORM object each (the crawler's hot path).
+    new = [i for i, item in enumerate(posts) if item.source_key not in existing]
+    if new:
+        rows = [
+            {
+                "account_id": account_id,
+                "source_key": posts[i].source_key,
+                "url": posts[i].url,
+                "title": posts[i].title,
+                "author": posts[i].author,
+                "text": posts[i].text,
+                "snapshot_sha256": shas.get(i),
+                "content_hash": digests[i],
+                "published_at": posts[i].published_at,
+                "fetched_at": posts[i].fetched_at or now,
+                "is_original": posts[i].is_original,
+                "status": "live",
+                "version": 1,
+                **_metrics(posts[i].metrics),
+            }
+            for i in new
+        ]
+        ids = list(session.scalars(insert(Post).returning(Post.id, sort_by_parameter_order=True), rows))
+        session.execute(
+            insert(PostVersion),
+            [
+                {
+                    "post_id": post_id,
+                    "version": 1,
+                    "title": row["title"],
+                    "text": row["text"],
+                    "content_hash": row["content_hash"],
+                    "status": "live",
+                    "snapshot_sha256": row["snapshot_sha256"],
+                    "recorded_at": row["fetched_at"],
+                }
+                for post_id, row in zip(ids, rows, strict=True)
+            ],
+        )
+        result.new = len(new)
+        result.post_ids.extend(ids)
+
+    for i, item in enumerate(posts):
+        post = existing.get(item.source_key)
+        if post is None:
+            continue
+        fetched_at = item.fetched_at or now
+        if changes[i]:
+            changed = post.content_hash != digests[i]
+            sha = shas.get(i, post.snapshot_sha256)
+            post.version += 1
+            post.title = item.title
+            post.text = item.text
+            post.content_hash = digests[i]
+            post.snapshot_sha256 = sha
+            post.status = "edited" if changed else "live"
+            session.add(
+                PostVersion(
+                    post_id=post.id,
+                    version=post.version,
+                    title=post.title,
+                    text=post.text,
+                    content_hash=digests[i],
+                    status=post.status,
+                    snapshot_sha256=sha,
+                    recorded_at=fetched_at,
+                )
+            )
+            result.updated += 1
+        else:
+            result.unchanged += 1
+        _refresh(post, item, fetched_at)
+        result.post_ids.append(post.id)
+    session.flush()
+    return result
+
+
+def _refresh(post: Post, item: PostInput, fetched_at: datetime) -> None:
+    """What a new sighting updates without making a version: metrics, and fields missing so far."""
+    post.fetched_at = fetched_at
+    for name, value in _metrics(item.metrics).items():
+        if value is not None:
+            setattr(post, name, value)
+    if item.url and post.url is None:
+        post.url = item.url
+    if item.published_at and post.published_at is None:
+        post.published_at = item.published_at
+    if item.author and post.author is None:
+        post.author = item.author
+    if item.is_original is not None:
+        post.is_original = item.is_original
+
+
+def _upsert_one_by_one(
+    *, session: Session, account_id: int, posts: Sequence[PostInput], existing: dict[str, Post]
+) -> UpsertResult:
+    """The ORM path, one object at a time: for a batch that holds one key more than once."""
+    result = UpsertResult()
     now = utcnow()
 
     # Decide first, so every snapshot of the batch is stored in one statement.
