@@ -46,3 +46,4 @@ class ErrorItem:
     url: str
     message: str
     blocked: bool = False  # the site refuses us (WAF, HTTP 432, ok:-100): the run is 'blocked'
+    alerted: bool = False  # already logged once for the site (a request skipped after a block)

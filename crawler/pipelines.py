@@ -151,7 +151,7 @@ class StoragePipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ErrorItem):
-            if self.ledger.error(item.account_id, item.message, blocked=item.blocked):
+            if self.ledger.error(item.account_id, item.message, blocked=item.blocked) and not item.alerted:
                 log.warning("account %s: %s", item.account_id, item.message)
             return item
         self.buffer.append(item)

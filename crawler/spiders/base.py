@@ -207,7 +207,7 @@ class AccountSpider(scrapy.Spider):
             return
         url = request.url
         if failure.check(HostBlocked):
-            yield self.error_item(plan, url, str(failure.value), blocked=True)
+            yield ErrorItem(plan.account_id, url, str(failure.value), blocked=True, alerted=True)
             return
         if failure.check(HttpError):
             response: Response = failure.value.response  # type: ignore[union-attr]
