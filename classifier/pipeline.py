@@ -29,8 +29,8 @@ Item = str | tuple[str, str | None] | Mapping[str, Any]
 
 MODEL_CATEGORIES = ("marketing", "unverified", "harmful")
 DEFAULT_THRESHOLDS = {"marketing": 0.5, "unverified": 0.5, "harmful": 0.5, "joint": 0.6}
-# The model reads at most this many canonical characters of a post: enough for any real post,
-# and it bounds the time a pasted 1 MB page takes. Rules always read everything.
+# The model reads at most this many (normalised) characters of a post: enough for any real
+# post, and it bounds the time a pasted 1 MB page takes. Rules always read everything.
 MODEL_CHAR_LIMIT = 20_000
 MAX_SPANS = 20
 MAX_SENTENCES = 64
