@@ -26,6 +26,8 @@ from scrapy.exceptions import DontCloseSpider, NotConfigured
 from scrapy_redis.scheduler import Scheduler as RedisScheduler
 from twisted.internet import task
 
+from crawler.middlewares import running_engine
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -176,7 +178,7 @@ class RoundScheduler(RedisScheduler):
         return instance
 
     def _waiting(self) -> int:
-        engine = self.crawler.engine
+        engine = running_engine(self.crawler)
         if engine is None:
             return 0
         downloader = engine.downloader
@@ -243,7 +245,7 @@ class RoundCoordinator:
         )
 
     def locally_busy(self) -> bool:
-        engine = self.crawler.engine
+        engine = running_engine(self.crawler)
         if engine is None:
             return False
         scraper_slot = getattr(engine.scraper, "slot", None)
@@ -255,12 +257,12 @@ class RoundCoordinator:
         except Exception:
             log.debug("could not report to Redis", exc_info=True)
         # Wake the engine: Scrapy only polls an empty scheduler every 5 s on its own.
-        slot = getattr(self.crawler.engine, "_slot", None)
+        slot = getattr(running_engine(self.crawler), "_slot", None)
         if slot is not None:
             slot.nextcall.schedule()
 
     def spider_idle(self, spider: Any) -> None:
-        slot = getattr(self.crawler.engine, "_slot", None)
+        slot = getattr(running_engine(self.crawler), "_slot", None)
         scheduler = getattr(slot, "scheduler", None)
         if scheduler is not None and scheduler.has_pending_requests():
             raise DontCloseSpider

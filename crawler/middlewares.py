@@ -24,18 +24,27 @@ class HostBlocked(IgnoreRequest):
     """A request not sent because its site blocked this crawl earlier (already reported once)."""
 
 
+def running_engine(crawler: Crawler) -> Any:
+    """The crawler's engine, or None before the crawl runs (Scrapy >= 2.18 raises instead)."""
+    try:
+        return crawler.engine
+    except (RuntimeError, AttributeError):
+        return None
+
+
 def pause_slot(crawler: Crawler, request: Request, seconds: float) -> None:
     """Holds back every request to the request's site for `seconds`, not just this one.
 
     Scrapy has no public call for this; the downloader slot's `latercall` is what its own
     DOWNLOAD_DELAY uses to hold a slot, so a longer one is put in its place.
     """
-    if seconds <= 0 or crawler.engine is None:
+    engine = running_engine(crawler)
+    if seconds <= 0 or engine is None:
         return
     try:
         from scrapy.utils.asyncio import call_later
 
-        downloader = crawler.engine.downloader
+        downloader = engine.downloader
         key = request.meta.get(downloader.DOWNLOAD_SLOT) or downloader.get_slot_key(request)
         slot = downloader.slots.get(key)
         if slot is None:
@@ -50,11 +59,12 @@ def pause_slot(crawler: Crawler, request: Request, seconds: float) -> None:
 def drop_queued(crawler: Crawler, host: str, message: str) -> int:
     """Fails the requests to `host` already waiting in the downloader (they passed the middlewares
     before the site blocked us). Private Scrapy structures again; on a mismatch they just go out."""
-    if crawler.engine is None:
+    engine = running_engine(crawler)
+    if engine is None:
         return 0
     dropped = 0
     try:
-        for slot in crawler.engine.downloader.slots.values():
+        for slot in engine.downloader.slots.values():
             keep = []
             for request, deferred in list(slot.queue):
                 if (urlsplit(request.url).hostname or "") == host:
