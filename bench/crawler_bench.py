@@ -7,6 +7,7 @@ the same run; storage may cost at most 30% extra. Politeness is off: the site is
 from __future__ import annotations
 
 import os
+import statistics
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -113,6 +114,8 @@ def main() -> bool:
         "with storage, "
         f"at most x{MAX_STORAGE_OVERHEAD:.2f})"
     )
+    typical = statistics.median(t for t, _ in store_times) / statistics.median(t for t, _ in null_times)
+    print(f"  (medians instead of best runs: x{typical:.2f})")
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     print(f"  machine: {os.cpu_count()} CPUs, load average {load} (other processes slow every figure above)")
     ok = rate >= TARGET_PAGES_PER_SECOND and ratio <= MAX_STORAGE_OVERHEAD
