@@ -197,6 +197,12 @@ def tokenize(canonical_text: str) -> list[str]:
     return rjieba.cut(canonical_text)
 
 
+def segment_batch(canonical: Sequence[str]) -> list[str]:
+    """Words of a whole batch in one segmenter call: documents joined by newlines (which canonical
+    text never contains, and which jieba always cuts as a token of their own)."""
+    return rjieba.cut("\n".join(canonical))
+
+
 def reference_tokenize(canonical_text: str) -> list[str]:
     """The same cut through the reference jieba (slow; for checks and the naive benchmark)."""
     import jieba
@@ -306,9 +312,16 @@ class HashingFeaturizer:
         return 1 << self.word_bits
 
     def occurrences(
-        self, canonical: Sequence[str], words: Sequence[Sequence[str]] | None = None
+        self,
+        canonical: Sequence[str],
+        words: Sequence[Sequence[str]] | None = None,
+        segmented: list[str] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(document, bucket) of every word and character n-gram occurrence in the batch."""
+        """(document, bucket) of every word and character n-gram occurrence in the batch.
+
+        Words come from `words` (per document), else from `segmented` (`segment_batch` of the
+        same batch, cut ahead of time), else from cutting the batch here.
+        """
         n_docs = len(canonical)
         word_mask = np.uint64((1 << self.word_bits) - 1)
         char_mask = np.uint64((1 << self.char_bits) - 1)
@@ -317,9 +330,7 @@ class HashingFeaturizer:
 
         # Words: every token of the batch joined by NUL (canonical text never contains NUL).
         if words is None:
-            # One segmenter call for the whole batch: documents joined by newlines (which
-            # canonical text never contains, and which jieba always cuts as a token of their own).
-            flat = rjieba.cut("\n".join(canonical))
+            flat = segment_batch(canonical) if segmented is None else segmented
             if flat:
                 cps = codepoints("\0".join(flat))
                 starts, ends = _token_bounds(cps)
@@ -414,9 +425,12 @@ class HashingFeaturizer:
         return len(self.buckets_)
 
     def transform(
-        self, canonical: Sequence[str], words: Sequence[Sequence[str]] | None = None
+        self,
+        canonical: Sequence[str],
+        words: Sequence[Sequence[str]] | None = None,
+        segmented: list[str] | None = None,
     ) -> sp.csr_matrix:
-        rows, cols = self.occurrences(canonical, words)
+        rows, cols = self.occurrences(canonical, words, segmented)
         n_docs = len(canonical)
         n_cols = self.n_features
         # Buckets the model does not use map to the sentinel column n_cols, dropped after
