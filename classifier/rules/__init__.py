@@ -126,6 +126,9 @@ class _Typo:
 
 _DFA = ahocorasick_rs.Implementation.DFA
 _GAP_TITLES = ("同志", "主席", "副主席", "委员长", "总理", "副总理", "书记")
+# Verbs whose object is a title (当选国家主席, 任命…为国务院副总理): such a title is not a label
+# of the name that follows it.
+_PREDICATE_BEFORE_TITLE = re.compile(r"(?:当选|担任|出任|就任|连任|继任|任命为|选举为|为|任)$")
 # What an automaton match stands for.
 _LEX, _CTX, _TYPO, _LEADER, _ANCHOR = range(5)
 
@@ -420,6 +423,19 @@ class RuleSet:
                     )
         return hits
 
+    def _title_is_predicate(self, text: str, title_start: int) -> bool:
+        """Whether the titles ending at `title_start` are the object of a verb such as 当选 or 担任."""
+        position = title_start
+        while position > 0 and text[position - 1] in "、，, ":
+            position -= 1
+        chained = self._title_before.search(text, max(0, position - 12), position)
+        while chained is not None and chained.end() == position:
+            position = chained.start()
+            while position > 0 and text[position - 1] in "、，, ":
+                position -= 1
+            chained = self._title_before.search(text, max(0, position - 12), position)
+        return _PREDICATE_BEFORE_TITLE.search(text, max(0, position - 4), position) is not None
+
     def _leaders(self, text: str, found: list[tuple[str, int, int]]) -> list[RuleHit]:
         hits: list[RuleHit] = []
         found = sorted(set(found), key=lambda f: f[1])
@@ -428,6 +444,10 @@ class RuleSet:
             match = self._title_before.search(text, max(0, start - 12), start)
             title = match.group() if match else None
             t_start, t_end = (start - len(title), start) if title else (0, 0)
+            if title is not None and self._title_is_predicate(text, t_start):
+                # 赵乐际当选委员长 / 习近平当选国家主席中央军委主席赵乐际…: without punctuation the
+                # title a verb gave the previous person stands right before the next name.
+                title = None
             if title is None:
                 match = self._title_after.match(text, end)
                 title = match.group() if match else None

@@ -44,6 +44,7 @@ POSITIVE = [
     ("会议要求及时拔款支持重点项目", "expression", "ex.typo"),
     ("各部门必需坚持人民至上", "expression", "ex.typo"),
     ("国务院副总理李强主持召开会议", "expression", "ex.leader_title"),
+    ("会议当选代表名单公布，国务院副总理李强出席", "expression", "ex.leader_title"),
     ("李强、习近平、王沪宁出席会议", "expression", "ex.leader_order"),
     ("习近平总书记、赵乐际委员长、李强总理出席", "expression", "ex.leader_order"),
 ]
@@ -63,6 +64,9 @@ NEGATIVE = [
     ("国家主席习近平、国务院总理李克强会见外宾", "expression"),
     ("中国环境与发展国际合作委员会主席丁薛祥出席", "expression"),
     ("李强书记到村里调研", "expression"),
+    # Unpunctuated (as in text_norm): titles a verb gave the previous name stand before the next.
+    ("习近平全票当选国家主席中央军委主席赵乐际当选全国人大常委会委员长", "expression"),
+    ("大会选举赵乐际为全国人大常委会委员长王沪宁为全国政协主席", "expression"),
     ("煽动民族仇恨和民族歧视等有害信息，不得发布未经权威渠道核实的虚假信息", "harmful"),
     ("转发周知！教育部取消上半年部分考试", "unverified"),
     ("请沿河群众赶紧转移到安全地带", "unverified"),
