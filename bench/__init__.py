@@ -1,1 +1,1 @@
-"""Benchmarks run by `make bench`; each prints its figures and a ratio against a baseline from the same run."""
+"""Benchmarks run by `make bench`; each prints its figures and a ratio against a same-run baseline."""

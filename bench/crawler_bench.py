@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.run import crawl_accounts
-from govwatch.context import open_store
+from govwatch.context import crawl_config, open_store
 from govwatch.sample_site.bench_server import BenchSite
 from govwatch.settings import Settings
 from store.accounts import ensure_organization, upsert_account
@@ -67,7 +67,7 @@ def crawl_once(sites: list[BenchSite], *, store: bool) -> tuple[float, float, in
     with tempfile.TemporaryDirectory(prefix="govwatch-bench-") as directory:
         settings, ids = prepare(Path(directory), sites)
         overrides = dict(FAST) if store else {**FAST, "ITEM_PIPELINES": NULL_PIPELINES}
-        summary = crawl_accounts(settings, ids, scrapy_settings=overrides, processes=len(sites))
+        summary = crawl_accounts(crawl_config(settings), ids, scrapy_settings=overrides, processes=len(sites))
         if not summary.ok:
             raise RuntimeError(f"the benchmark crawl failed:\n{summary.log_tail}")
         if store:

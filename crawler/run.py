@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
 import subprocess
 import sys
@@ -21,7 +20,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from govwatch.settings import Settings
+from crawler.config import CrawlConfig
+from store.accounts import list_accounts
+from store.db import make_engine, make_session_factory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,24 +69,6 @@ class CrawlSummary:
         return self.returncode == 0
 
 
-def settings_environment(settings: Settings, base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment that makes a child process read exactly these settings."""
-    env = dict(os.environ if base is None else base)
-    for name in type(settings).model_fields:
-        variable = f"GOVWATCH_{name.upper()}"
-        value = getattr(settings, name)
-        if value is None:
-            env.pop(variable, None)
-        elif isinstance(value, bool):
-            env[variable] = "true" if value else "false"
-        elif isinstance(value, dict | list):
-            env[variable] = json.dumps(value)
-        else:
-            env[variable] = str(value)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    return env
-
-
 def worker_command(
     *,
     account_ids: Sequence[int] | None = None,
@@ -114,7 +97,7 @@ def site_of(source: Mapping[str, Any] | None) -> str:
     return urlsplit(str(url)).netloc.lower()
 
 
-def plan_shards(settings: Settings, accounts: Sequence[Any], processes: int) -> list[list[int]]:
+def plan_shards(accounts: Sequence[Any], processes: int) -> list[list[int]]:
     """Accounts split into at most `processes` groups, every site's accounts in one group.
 
     Per-site concurrency and delays are enforced inside a crawl process, so a site must never be
@@ -130,23 +113,55 @@ def plan_shards(settings: Settings, accounts: Sequence[Any], processes: int) -> 
 
 
 def select_accounts(
-    settings: Settings, account_ids: Sequence[int] | None, region_code: str | None, all_accounts: bool
+    config: CrawlConfig, account_ids: Sequence[int] | None, region_code: str | None, all_accounts: bool
 ) -> list[Any]:
-    from govwatch.context import open_store
-    from store.accounts import list_accounts
-
     if account_ids is None and not region_code and not all_accounts:
         raise ValueError("name the accounts to crawl: account_ids, region_code or all_accounts=True")
-    session_factory = open_store(settings)
-    with session_factory() as session:
-        if account_ids is not None:
+    engine = make_engine(config.database_url)
+    try:
+        with make_session_factory(engine)() as session:
             # Named accounts are crawled whatever their status; a region or "all" takes active ones.
-            return list_accounts(session=session, account_ids=account_ids)
-        return list_accounts(session=session, region_code=region_code, status="active")
+            if account_ids is not None:
+                return list_accounts(session=session, account_ids=account_ids)
+            return list_accounts(session=session, region_code=region_code, status="active")
+    finally:
+        engine.dispose()
+
+
+def start_worker(
+    config: CrawlConfig,
+    account_ids: Sequence[int] | None = None,
+    *,
+    region_code: str | None = None,
+    all_accounts: bool = False,
+    scrapy_settings: Mapping[str, Any] | None = None,
+    stdout: Any = subprocess.PIPE,
+    stderr: Any = None,
+) -> subprocess.Popen[str]:
+    """Starts one `crawler.worker` process and hands it the configuration on its stdin."""
+    command = worker_command(
+        account_ids=account_ids,
+        region_code=region_code,
+        all_accounts=all_accounts,
+        scrapy_settings=scrapy_settings,
+    )
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        stdin=subprocess.PIPE,
+        stdout=stdout,
+        stderr=stderr,
+        text=True,
+        encoding="utf-8",
+    )
+    assert process.stdin is not None
+    process.stdin.write(config.to_json())
+    process.stdin.close()
+    return process
 
 
 def crawl_accounts(
-    settings: Settings,
+    config: CrawlConfig,
     account_ids: Sequence[int] | None = None,
     *,
     region_code: str | None = None,
@@ -159,12 +174,12 @@ def crawl_accounts(
     """Crawls the accounts (by id, by region, or all active ones) and returns one summary per run.
 
     The accounts are split by site over `processes` crawl processes (default: the
-    `crawl_processes` setting). Progress arrives through `on_event` as dicts:
+    configuration's `processes`). Progress arrives through `on_event` as dicts:
     {"event": "accounts"|"runs"|"progress"|"run"|"done", ...}. `scrapy_settings` overrides crawler
     settings for this crawl (tests use it to drop the delays).
     """
     started = time.monotonic()
-    accounts = select_accounts(settings, account_ids, region_code, all_accounts)
+    accounts = select_accounts(config, account_ids, region_code, all_accounts)
     summary = CrawlSummary()
     names = {account.id: account.name for account in accounts}
     if on_event is not None:
@@ -172,7 +187,7 @@ def crawl_accounts(
     if not accounts:
         summary.seconds = time.monotonic() - started
         return summary
-    shards = plan_shards(settings, accounts, processes or settings.crawl_processes)
+    shards = plan_shards(accounts, processes or config.processes)
     events: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
     workers: list[tuple[subprocess.Popen[str], Any]] = []
     spans: list[tuple[float, float]] = []
@@ -182,15 +197,7 @@ def crawl_accounts(
                 log_file = files.enter_context(
                     tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
                 )
-                process = subprocess.Popen(
-                    worker_command(account_ids=shard, scrapy_settings=scrapy_settings),
-                    cwd=REPO_ROOT,
-                    env=settings_environment(settings),
-                    stdout=subprocess.PIPE,
-                    stderr=log_file,
-                    text=True,
-                    encoding="utf-8",
-                )
+                process = start_worker(config, shard, scrapy_settings=scrapy_settings, stderr=log_file)
                 workers.append((process, log_file))
                 threading.Thread(target=_read_events, args=(number, process, events), daemon=True).start()
             _collect(events, len(workers), timeout, summary, spans, names, on_event)

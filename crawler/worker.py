@@ -23,13 +23,13 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings as ScrapySettings
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.config import CrawlConfig
 from crawler.ledger import RedisRunLedger, RunLedger, RunOutcome, dump_event
 from crawler.plan import build_plans
 from crawler.spiders import SPIDERS
-from govwatch.context import open_store
-from govwatch.settings import Settings, get_settings
 from store.accounts import list_accounts
 from store.crawl_runs import mark_runs_interrupted, start_run
+from store.db import make_engine, make_session_factory
 from store.models import CrawlRun
 
 log = logging.getLogger(__name__)
@@ -95,20 +95,20 @@ class EventWriter:
             self.stream.flush()
 
 
-def scrapy_settings(settings: Settings, overrides: Mapping[str, Any] | None = None) -> ScrapySettings:
+def scrapy_settings(config: CrawlConfig, overrides: Mapping[str, Any] | None = None) -> ScrapySettings:
     result = ScrapySettings()
     result.setmodule("crawler.settings", priority="project")
-    result.set("GOVWATCH_DATABASE_URL", settings.resolved_database_url, priority="project")
+    result.set("GOVWATCH_DATABASE_URL", config.database_url, priority="project")
     # The operator's politeness settings (GOVWATCH_CRAWL_*); `--set` overrides still win.
     politeness = {
-        "DOWNLOAD_DELAY": settings.crawl_delay,
-        "AUTOTHROTTLE_START_DELAY": settings.crawl_delay,
-        "AUTOTHROTTLE_ENABLED": settings.crawl_delay > 0,
-        "CONCURRENT_REQUESTS_PER_DOMAIN": settings.crawl_concurrency_per_site,
-        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(settings.crawl_concurrency_per_site),
-        "DOWNLOAD_TIMEOUT": settings.crawl_timeout,
-        "DOWNLOAD_MAXSIZE": settings.crawl_max_bytes,
-        "DOWNLOAD_WARNSIZE": min(settings.crawl_max_bytes, 4 * 1024 * 1024),
+        "DOWNLOAD_DELAY": config.delay,
+        "AUTOTHROTTLE_START_DELAY": config.delay,
+        "AUTOTHROTTLE_ENABLED": config.delay > 0,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": config.concurrency_per_site,
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(config.concurrency_per_site),
+        "DOWNLOAD_TIMEOUT": config.timeout,
+        "DOWNLOAD_MAXSIZE": config.max_bytes,
+        "DOWNLOAD_WARNSIZE": min(config.max_bytes, 4 * 1024 * 1024),
     }
     for name, value in politeness.items():
         result.set(name, value, priority="project")
@@ -118,7 +118,7 @@ def scrapy_settings(settings: Settings, overrides: Mapping[str, Any] | None = No
 
 
 def crawl_in_process(
-    settings: Settings,
+    config: CrawlConfig,
     *,
     account_ids: Sequence[int] | None = None,
     region_code: str | None = None,
@@ -128,7 +128,7 @@ def crawl_in_process(
     """Crawls the accounts in this process. Twisted's reactor cannot restart: call it once per process."""
     emit = emit or (lambda event: None)
     overrides = dict(overrides or {})
-    session_factory = open_store(settings)
+    session_factory = make_session_factory(make_engine(config.database_url))
     with session_factory() as session:
         if account_ids is not None:
             # Named accounts are crawled whatever their status; a region or --all takes active ones.
@@ -141,12 +141,12 @@ def crawl_in_process(
         return []
     host = this_host()
     crawl_round = None
-    if settings.redis_url:
+    if config.redis_url:
         import redis
 
         from crawler.distributed import join_round
 
-        client = redis.Redis.from_url(settings.redis_url)
+        client = redis.Redis.from_url(config.redis_url)
         prefix = str(overrides.pop("GOVWATCH_REDIS_PREFIX", DEFAULT_REDIS_PREFIX))
         crawl_round = join_round(client, prefix, ids)
         run_ids = crawl_round.shared_runs(
@@ -167,13 +167,13 @@ def crawl_in_process(
     if invalid:
         outcomes.extend(ledger.finish(session_factory, list(invalid), "finished"))
 
-    config = scrapy_settings(settings, overrides)
+    scrapy_config = scrapy_settings(config, overrides)
     if crawl_round is not None:
-        assert settings.redis_url is not None
-        for name, value in crawl_round.scrapy_settings(settings.redis_url).items():
+        assert config.redis_url is not None
+        for name, value in crawl_round.scrapy_settings(config.redis_url).items():
             if isinstance(value, dict):  # EXTENSIONS: add to ours, do not replace them
-                value = {**config.getdict(name), **value}
-            config.set(name, value, priority="cmdline")
+                value = {**scrapy_config.getdict(name), **value}
+            scrapy_config.set(name, value, priority="cmdline")
     collected: list[RunOutcome] = []
 
     def record(event: dict[str, Any]) -> None:
@@ -189,10 +189,10 @@ def crawl_in_process(
     started, started_at = time.monotonic(), time.time()
     try:
         if plans:
-            process = CrawlerProcess(config)  # logs to stderr at LOG_LEVEL (WARNING unless overridden)
+            process = CrawlerProcess(scrapy_config)  # logs to stderr at LOG_LEVEL (WARNING unless overridden)
             # Scrapy filters by level at its handler only: without this, every page still builds
             # the log records of "Crawled (200)" and "Scraped from" just to drop them.
-            logging.getLogger("scrapy").setLevel(config.get("LOG_LEVEL"))
+            logging.getLogger("scrapy").setLevel(scrapy_config.get("LOG_LEVEL"))
             for kind, spider_cls in SPIDERS.items():
                 kind_plans = [plan for plan in plans if plan.kind == kind]
                 if kind_plans:
@@ -213,7 +213,11 @@ def crawl_in_process(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m crawler.worker", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m crawler.worker",
+        description=__doc__,
+        epilog="The crawl configuration (crawler.config.CrawlConfig as JSON) is read from stdin.",
+    )
     scope = parser.add_mutually_exclusive_group(required=True)
     scope.add_argument("--accounts", help="comma-separated account ids")
     scope.add_argument("--region", help="a region code: its active accounts and those of its sub-regions")
@@ -233,7 +237,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides[name] = json.loads(value)
         except json.JSONDecodeError:
             overrides[name] = value
-    settings = get_settings()
+    config = CrawlConfig.from_json(sys.stdin.read())
     # A crawl allocates millions of short-lived objects (requests, responses, trees); Python's
     # default cyclic GC thresholds make it scan the long-lived heap over and over.
     gc.freeze()
@@ -241,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     account_ids = [int(a) for a in args.accounts.split(",") if a.strip()] if args.accounts else None
     emit = EventWriter()
     outcomes = crawl_in_process(
-        settings, account_ids=account_ids, region_code=args.region, overrides=overrides, emit=emit
+        config, account_ids=account_ids, region_code=args.region, overrides=overrides, emit=emit
     )
     from crawler import pipelines
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from crawler.config import CrawlConfig
 from govwatch.settings import Settings, get_settings
 from store.db import make_engine, make_session_factory
 from store.migrate import upgrade_database
@@ -25,6 +26,20 @@ def open_store(settings: Settings | None = None, *, migrate: bool = True) -> ses
     if migrate:
         upgrade_database(engine)
     return make_session_factory(engine)
+
+
+def crawl_config(settings: Settings | None = None) -> CrawlConfig:
+    """What the crawler needs from the settings (it reads none itself)."""
+    settings = settings or get_settings()
+    return CrawlConfig(
+        database_url=settings.resolved_database_url,
+        redis_url=settings.redis_url,
+        delay=settings.crawl_delay,
+        concurrency_per_site=settings.crawl_concurrency_per_site,
+        timeout=settings.crawl_timeout,
+        max_bytes=settings.crawl_max_bytes,
+        processes=settings.crawl_processes,
+    )
 
 
 def configure_logging(settings: Settings | None = None) -> None:

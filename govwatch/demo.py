@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.run import CrawlSummary, crawl_accounts
 from govwatch.commands.classify import classify_and_show
-from govwatch.context import open_store
+from govwatch.context import crawl_config, open_store
 from govwatch.registry_import import import_registry
 from govwatch.sample_site import start_sample_site
 from govwatch.settings import Settings, get_settings
@@ -50,15 +50,22 @@ def demo_settings(data_dir: Path) -> Settings:
     for suffix in ("", "-wal", "-shm"):
         (data_dir / f"govwatch.db{suffix}").unlink(missing_ok=True)
     return get_settings().model_copy(
-        update={"data_dir": data_dir, "database_url": None, "redis_url": None, "crawl_delay": 0.0,
-                "crawl_concurrency_per_site": 4}
+        update={
+            "data_dir": data_dir,
+            "database_url": None,
+            "redis_url": None,
+            "crawl_delay": 0.0,
+            "crawl_concurrency_per_site": 4,
+        }
     )
 
 
 def write_sample_registry(data_dir: Path, site_url: str) -> Path:
     """The bundled registry with its source URLs pointed at the running sample site."""
     path = data_dir / "sample-registry.csv"
-    path.write_text(SAMPLE_REGISTRY.read_text(encoding="utf-8").replace(SITE_PLACEHOLDER, site_url), encoding="utf-8")
+    path.write_text(
+        SAMPLE_REGISTRY.read_text(encoding="utf-8").replace(SITE_PLACEHOLDER, site_url), encoding="utf-8"
+    )
     return path
 
 
@@ -71,8 +78,14 @@ def print_accounts(session_factory: sessionmaker[Session]) -> None:
 
 
 def crawl_with_progress(settings: Settings) -> CrawlSummary:
-    with Progress(TextColumn("crawl"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
-                  TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("crawl"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[last]}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         task = progress.add_task("crawl", total=None, last="")
 
         def on_event(event: dict[str, object]) -> None:
@@ -82,14 +95,20 @@ def crawl_with_progress(settings: Settings) -> CrawlSummary:
             elif event.get("event") == "run":
                 progress.update(task, advance=1, last=f"{event.get('account_id')}: {event.get('status')}")
 
-        return crawl_accounts(settings, all_accounts=True, on_event=on_event, timeout=300)
+        return crawl_accounts(crawl_config(settings), all_accounts=True, on_event=on_event, timeout=300)
 
 
 def print_crawl(summary: CrawlSummary) -> None:
     table = Table("account", "status", "new", "updated", "deleted", "error", title="crawl runs")
     for run in summary.runs:
-        table.add_row(run.name or str(run.account_id), run.status, str(run.counts.get("new", 0)),
-                      str(run.counts.get("updated", 0)), str(run.counts.get("deleted", 0)), run.error or "")
+        table.add_row(
+            run.name or str(run.account_id),
+            run.status,
+            str(run.counts.get("new", 0)),
+            str(run.counts.get("updated", 0)),
+            str(run.counts.get("deleted", 0)),
+            run.error or "",
+        )
     console.print(table)
     if not summary.ok:
         console.print(f"[red]crawl worker ended with status {summary.returncode}[/red]\n{summary.log_tail}")
@@ -101,6 +120,8 @@ def print_store_totals(session_factory: sessionmaker[Session]) -> None:
         snapshots = session.scalar(select(func.count()).select_from(Snapshot))
         runs = dict(session.execute(select(CrawlRun.status, func.count()).group_by(CrawlRun.status)).all())
     console.print(
-        "stored: " + ", ".join(f"{n} {status} posts" for status, n in sorted(posts.items()))
-        + f"; {snapshots} snapshots; crawl runs " + ", ".join(f"{n} {s}" for s, n in sorted(runs.items()))
+        "stored: "
+        + ", ".join(f"{n} {status} posts" for status, n in sorted(posts.items()))
+        + f"; {snapshots} snapshots; crawl runs "
+        + ", ".join(f"{n} {s}" for s, n in sorted(runs.items()))
     )

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from govwatch.context import crawl_config, open_store
 from govwatch.settings import get_settings
 
 app = typer.Typer(
@@ -95,6 +96,7 @@ def run(
     if chosen != 1:
         raise typer.BadParameter("give exactly one of --account ID (repeatable), --region CODE or --all")
     settings = get_settings()
+    open_store(settings)  # the crawl processes expect the latest schema
     names: dict[int, str] = {}
     with Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -120,7 +122,11 @@ def run(
                 progress.advance(task)
 
         summary = crawl_accounts(
-            settings, account or None, region_code=region, all_accounts=all_accounts, on_event=on_event
+            crawl_config(settings),
+            account or None,
+            region_code=region,
+            all_accounts=all_accounts,
+            on_event=on_event,
         )
     if as_json:
         typer.echo(
@@ -184,7 +190,6 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """The last crawl run of every account, failures first."""
-    from govwatch.context import open_store
     from store.accounts import list_accounts
     from store.crawl_runs import list_account_crawl_status
 

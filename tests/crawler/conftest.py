@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.run import CrawlSummary, crawl_accounts
-from govwatch.context import open_store
+from govwatch.context import crawl_config, open_store
 from govwatch.sample_site import SampleSite
 from govwatch.sample_site.content import registry_rows
 from govwatch.settings import Settings
@@ -87,7 +87,9 @@ def add_sample_accounts(store: sessionmaker[Session], site: SampleSite) -> dict[
 
 
 def crawl(settings: Settings, account_ids: list[int], **overrides: Any) -> CrawlSummary:
-    summary = crawl_accounts(settings, account_ids, scrapy_settings={**FAST, **overrides}, timeout=120)
+    summary = crawl_accounts(
+        crawl_config(settings), account_ids, scrapy_settings={**FAST, **overrides}, timeout=120
+    )
     assert summary.returncode == 0, summary.log_tail
     return summary
 

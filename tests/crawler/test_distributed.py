@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -12,8 +11,8 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from crawler.run import settings_environment, worker_command
-from govwatch.context import open_store
+from crawler.run import start_worker
+from govwatch.context import crawl_config, open_store
 from govwatch.sample_site import SampleSite
 from govwatch.settings import Settings
 from store.crawl_runs import list_runs
@@ -40,16 +39,19 @@ def test_two_processes_share_one_crawl(
     site.config.latency = 0.5  # a crawl long enough (~10 s) for both processes to take part
     prefix = f"govwatch-test:{uuid.uuid4().hex[:8]}"
     shared = crawl_settings.model_copy(update={"redis_url": redis_url})
-    command = worker_command(
-        account_ids=list(ids.values()),
-        scrapy_settings={**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "GOVWATCH_REDIS_PREFIX": prefix},
-    )
+    overrides = {**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "GOVWATCH_REDIS_PREFIX": prefix}
     logs = [(tmp_path / f"worker{i}.out", tmp_path / f"worker{i}.err") for i in range(2)]
     processes = []
     for out, err in logs:  # files, not pipes: a full pipe would stall a process that nobody reads yet
         with out.open("w") as stdout, err.open("w") as stderr:
             processes.append(
-                subprocess.Popen(command, env=settings_environment(shared), stdout=stdout, stderr=stderr)
+                start_worker(
+                    crawl_config(shared),
+                    list(ids.values()),
+                    scrapy_settings=overrides,
+                    stdout=stdout,
+                    stderr=stderr,
+                )
             )
     for process, (_, err) in zip(processes, logs, strict=True):
         assert process.wait(timeout=180) == 0, err.read_text()[-3000:]

@@ -8,7 +8,8 @@ import time
 
 from sqlalchemy import func, select, text
 
-from crawler.run import settings_environment, worker_command
+from crawler.run import start_worker
+from govwatch.context import crawl_config
 from govwatch.sample_site import SampleSite
 from govwatch.settings import Settings
 from store.crawl_runs import INTERRUPTED, list_runs
@@ -25,13 +26,10 @@ def count_posts(store) -> int:
 def test_kill_mid_run_then_resume(site: SampleSite, crawl_settings: Settings, store) -> None:
     ids = add_sample_accounts(store, site)
     site.config.latency = 0.05  # slow enough to be killed halfway
-    command = worker_command(
-        account_ids=list(ids.values()),
+    process = start_worker(
+        crawl_config(crawl_settings),
+        list(ids.values()),
         scrapy_settings={**FAST, "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "GOVWATCH_BATCH_SIZE": 3},
-    )
-    process = subprocess.Popen(
-        command,
-        env=settings_environment(crawl_settings),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

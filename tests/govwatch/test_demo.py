@@ -14,7 +14,9 @@ def test_demo_runs_end_to_end_and_can_run_again(tmp_path: Path) -> None:
         assert "9 accounts created" in result.stdout
     with sqlite3.connect(data_dir / "govwatch.db") as connection:
         assert connection.execute("select count(*) from accounts").fetchone() == (9,)
-        statuses = dict(connection.execute("select status, count(*) from crawl_runs group by status").fetchall())
+        statuses = dict(
+            connection.execute("select status, count(*) from crawl_runs group by status").fetchall()
+        )
         assert statuses == {"ok": 9}
         posts = connection.execute("select count(*) from posts where status = 'live'").fetchone()[0]
     assert posts > 20

@@ -1,7 +1,6 @@
 """Every CLI command is documented in docs/cli.md (a command nobody can find does not exist)."""
 
 from pathlib import Path
-
 from typing import Any
 
 import typer.main

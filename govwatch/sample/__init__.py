@@ -1,0 +1,1 @@
+"""Sample data bundled for the demo: the registry of sample accounts."""

@@ -1,0 +1,1 @@
+"""Monthly scoring (versioned rules), report data and renderers (HTML, XLSX, PDF, charts)."""

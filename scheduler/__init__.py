@@ -1,0 +1,1 @@
+"""Scheduled jobs (crawl, classify, score, report) and the APScheduler runner."""

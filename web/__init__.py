@@ -1,0 +1,1 @@
+"""The FastAPI app: authentication, the reviewer queue, the operator portal and the JSON API."""
