@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -98,10 +98,28 @@ def upsert_posts(*, session: Session, account_id: int, posts: Sequence[PostInput
     """
     for item in posts:
         _check_key(item.source_key)
-    keys = [item.source_key for item in posts]
-    existing = _existing(session=session, account_id=account_id, keys=keys)
-    if len(set(keys)) != len(keys):
-        return _upsert_one_by_one(session=session, account_id=account_id, posts=posts, existing=existing)
+    result = UpsertResult()
+    for chunk in _chunks_with_unique_keys(posts):
+        result.add(_upsert_unique(session=session, account_id=account_id, posts=chunk))
+    return result
+
+
+def _chunks_with_unique_keys(posts: Sequence[PostInput]) -> Iterator[list[PostInput]]:
+    """The batch in order, cut wherever a key repeats: a later sighting must find the earlier one stored."""
+    chunk: list[PostInput] = []
+    seen: set[str] = set()
+    for item in posts:
+        if item.source_key in seen:
+            yield chunk
+            chunk, seen = [], set()
+        chunk.append(item)
+        seen.add(item.source_key)
+    if chunk:
+        yield chunk
+
+
+def _upsert_unique(*, session: Session, account_id: int, posts: Sequence[PostInput]) -> UpsertResult:
+    existing = _existing(session=session, account_id=account_id, keys=[item.source_key for item in posts])
     result = UpsertResult()
     now = utcnow()
     digests = [content_hash(item.title, item.text) for item in posts]
@@ -209,116 +227,6 @@ def _refresh(post: Post, item: PostInput, fetched_at: datetime) -> None:
         post.author = item.author
     if item.is_original is not None:
         post.is_original = item.is_original
-
-
-def _upsert_one_by_one(
-    *, session: Session, account_id: int, posts: Sequence[PostInput], existing: dict[str, Post]
-) -> UpsertResult:
-    """The ORM path, one object at a time: for a batch that holds one key more than once."""
-    result = UpsertResult()
-    now = utcnow()
-
-    # Decide first, so every snapshot of the batch is stored in one statement.
-    plans: list[tuple[PostInput, str, Post | None]] = []
-    for item in posts:
-        digest = content_hash(item.title, item.text)
-        post = existing.get(item.source_key)
-        plans.append((item, digest, post))
-    needs_snapshot = [
-        (item.snapshot, item.content_type)
-        for item, digest, post in plans
-        if item.snapshot is not None
-        and (post is None or post.content_hash != digest or post.status in GONE_STATUSES)
-    ]
-    shas = iter(put_snapshots(session=session, blobs=needs_snapshot))
-
-    created: list[tuple[Post, str | None]] = []
-    for item, digest, post in plans:
-        fetched_at = item.fetched_at or now
-        if post is None:
-            post = existing.get(item.source_key)  # the same key twice in one batch
-        if post is None:
-            sha = next(shas) if item.snapshot is not None else None
-            post = Post(
-                account_id=account_id,
-                source_key=item.source_key,
-                url=item.url,
-                title=item.title,
-                author=item.author,
-                text=item.text,
-                snapshot_sha256=sha,
-                content_hash=digest,
-                published_at=item.published_at,
-                fetched_at=fetched_at,
-                is_original=item.is_original,
-                status="live",
-                version=1,
-                **_metrics(item.metrics),
-            )
-            session.add(post)
-            existing[item.source_key] = post
-            created.append((post, sha))
-            result.new += 1
-            continue
-        changed = post.content_hash != digest
-        restored = post.status in GONE_STATUSES
-        if changed or restored:
-            sha = next(shas) if item.snapshot is not None else post.snapshot_sha256
-            if post.id is None:
-                session.flush()  # created earlier in this batch: its version row needs the id
-            post.version += 1
-            post.title = item.title
-            post.text = item.text
-            post.content_hash = digest
-            post.snapshot_sha256 = sha
-            post.status = "edited" if changed else "live"
-            session.add(
-                PostVersion(
-                    post_id=post.id,
-                    version=post.version,
-                    title=post.title,
-                    text=post.text,
-                    content_hash=digest,
-                    status=post.status,
-                    snapshot_sha256=sha,
-                    recorded_at=fetched_at,
-                )
-            )
-            result.updated += 1
-        else:
-            result.unchanged += 1
-        post.fetched_at = fetched_at
-        for name, value in _metrics(item.metrics).items():
-            if value is not None:
-                setattr(post, name, value)
-        if item.url and post.url is None:
-            post.url = item.url
-        if item.published_at and post.published_at is None:
-            post.published_at = item.published_at
-        if item.author and post.author is None:
-            post.author = item.author
-        if item.is_original is not None:
-            post.is_original = item.is_original
-
-    if created:
-        session.flush()
-        session.add_all(
-            PostVersion(
-                post_id=post.id,
-                version=1,
-                title=post.title,
-                text=post.text,
-                content_hash=post.content_hash,
-                status="live",
-                snapshot_sha256=sha,
-                recorded_at=post.fetched_at,
-            )
-            for post, sha in created
-        )
-    session.flush()
-    keys = {item.source_key for item in posts}
-    result.post_ids.extend(post.id for post in existing.values() if post.source_key in keys)
-    return result
 
 
 def _metrics(metrics: Mapping[str, int | None]) -> dict[str, int | None]:
