@@ -94,7 +94,7 @@ def measure_ours(posts: list[str]) -> tuple[float, list[float], float, float, in
 
 
 def measure_naive(train_texts: list[str], labels: list[str], posts: list[str]) -> float:
-    """Posts per second of jieba.lcut + TfidfVectorizer + LogisticRegression (trained here)."""
+    """Best posts per second of jieba.lcut + TfidfVectorizer + LogisticRegression (trained here)."""
     import jieba
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -106,9 +106,13 @@ def measure_naive(train_texts: list[str], labels: list[str], posts: list[str]) -
     model = LogisticRegression(max_iter=1000).fit(x, labels)
     model.predict_proba(vectorizer.transform(posts[:20]))  # warm-up
     sample = posts[:NAIVE_SAMPLE]
-    started = time.perf_counter()
-    model.predict_proba(vectorizer.transform(sample))
-    return len(sample) / (time.perf_counter() - started)
+    # Best of REPEATS passes, as for our pipeline, so the ratio compares like with like.
+    rates = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        model.predict_proba(vectorizer.transform(sample))
+        rates.append(len(sample) / (time.perf_counter() - started))
+    return max(rates)
 
 
 def main() -> bool:
@@ -126,8 +130,8 @@ def main() -> bool:
     print(f"  ({cpu_rate:,.0f} posts per CPU-second of this process in the best pass)")
     naive = measure_naive(texts, labels, posts)
     ratio = ours / naive
-    print(f"naive pipeline (jieba.lcut + TfidfVectorizer + LogisticRegression, {NAIVE_SAMPLE} posts): "
-          f"{naive:,.0f} posts/s")  # fmt: skip
+    print(f"naive pipeline (jieba.lcut + TfidfVectorizer + LogisticRegression, {NAIVE_SAMPLE} posts, "
+          f"best pass): {naive:,.0f} posts/s")  # fmt: skip
     print(f"ratio: {ratio:.1f}x")
     ok = (
         ours >= TARGET_POSTS_PER_SECOND

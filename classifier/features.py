@@ -230,15 +230,17 @@ class _Powers:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.up = np.ones(1, dtype=np.uint64)
-        self.down = np.ones(1, dtype=np.uint64)
+        # One tuple, replaced whole: a thread reading it never sees a grown `up` with the old `down`.
+        self._tables = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 
     def get(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        up, down = self.up, self.down
-        if len(up) >= n:
-            return up, down
+        tables = self._tables
+        if len(tables[0]) >= n:
+            return tables
         with self._lock:
-            size = max(n, 2 * len(self.up), 1 << 16)
+            if len(self._tables[0]) >= n:
+                return self._tables
+            size = max(n, 2 * len(self._tables[0]), 1 << 16)
             with np.errstate(over="ignore"):
                 up = np.empty(size, dtype=np.uint64)
                 up[0] = 1
@@ -246,7 +248,7 @@ class _Powers:
                 down = np.empty(size, dtype=np.uint64)
                 down[0] = 1
                 down[1:] = np.cumprod(np.full(size - 1, _BASE_INV, dtype=np.uint64), dtype=np.uint64)
-            self.up, self.down = up, down
+            self._tables = (up, down)
         return up, down
 
 
@@ -315,12 +317,10 @@ class HashingFeaturizer:
         self,
         canonical: Sequence[str],
         words: Sequence[Sequence[str]] | None = None,
-        segmented: list[str] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(document, bucket) of every word and character n-gram occurrence in the batch.
 
-        Words come from `words` (per document), else from `segmented` (`segment_batch` of the
-        same batch, cut ahead of time), else from cutting the batch here.
+        Words come from `words` (per document), else from cutting the whole batch here.
         """
         n_docs = len(canonical)
         word_mask = np.uint64((1 << self.word_bits) - 1)
@@ -330,7 +330,7 @@ class HashingFeaturizer:
 
         # Words: every token of the batch joined by NUL (canonical text never contains NUL).
         if words is None:
-            flat = segment_batch(canonical) if segmented is None else segmented
+            flat = segment_batch(canonical)
             if flat:
                 cps = codepoints("\0".join(flat))
                 starts, ends = _token_bounds(cps)
@@ -428,9 +428,8 @@ class HashingFeaturizer:
         self,
         canonical: Sequence[str],
         words: Sequence[Sequence[str]] | None = None,
-        segmented: list[str] | None = None,
     ) -> sp.csr_matrix:
-        rows, cols = self.occurrences(canonical, words, segmented)
+        rows, cols = self.occurrences(canonical, words)
         n_docs = len(canonical)
         n_cols = self.n_features
         # Buckets the model does not use map to the sentinel column n_cols, dropped after

@@ -96,10 +96,8 @@ class TextModel:
             self._featurizer = fz
         return self._featurizer
 
-    def transform(
-        self, canonical: list[str], words: list[list[str]] | None = None, segmented: list[str] | None = None
-    ) -> sp.csr_matrix:
-        return self.featurizer.transform(canonical, words, segmented)
+    def transform(self, canonical: list[str], words: list[list[str]] | None = None) -> sp.csr_matrix:
+        return self.featurizer.transform(canonical, words)
 
     def decision_function(self, x: sp.csr_matrix) -> np.ndarray:
         return np.asarray(x @ self.coef, dtype=np.float64) + self.intercept

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
-from classifier.features import canonicalize_many, canonicalize_with_scripts, iter_batches, segment_batch
+from classifier.features import canonicalize_many, canonicalize_with_scripts, iter_batches
 from classifier.findings import Finding, Span
 from classifier.model import TextModel
 from classifier.normalize import Normalized, normalize_many
@@ -42,9 +42,9 @@ _SENTENCE = re.compile(r"[^\n。！？!?；;]+[\n。！？!?；;]*")
 
 
 @lru_cache(maxsize=1)
-def _segmenter() -> ThreadPoolExecutor:
-    """One worker thread that segments batches while the calling thread evaluates rules."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier-segmenter")
+def _model_worker() -> ThreadPoolExecutor:
+    """One worker thread that runs the model on a batch while the calling thread runs the rules."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier-model")
 
 
 @dataclass(slots=True)
@@ -75,15 +75,26 @@ class Classifier:
 
     def classify(self, text: str, title: str | None = None) -> list[Finding]:
         """Findings for one text, highest score first; an empty list when nothing is flagged."""
-        return self._classify_batch([(text, title)])[0]
+        return self.classify_many([(text, title)])[0]
 
     def classify_many(self, items: Iterable[Item]) -> list[list[Finding]]:
         """Findings for each item (a text, a (text, title) pair, or a mapping with text/title)."""
         return list(self.iter_classify(items))
 
     def iter_classify(self, items: Iterable[Item]) -> Iterator[list[Finding]]:
+        # Two stages overlap: while the worker thread runs the model on one batch (segmentation
+        # in rjieba and feature hashing in numpy, both of which release the GIL), this thread
+        # runs the rules, which are pure Python, and builds the findings of the batch before it.
+        ahead: tuple[list[_Doc], np.ndarray, Future[np.ndarray]] | None = None
         for batch in iter_batches(items, self.batch_size):
-            yield from self._classify_batch(batch)
+            docs = self._prepare_many(batch)
+            canonical, abstain = self._model_input([d.combined for d in docs])
+            started = (docs, abstain, _model_worker().submit(self._model_probabilities, canonical, abstain))
+            if ahead is not None:
+                yield from self._finish_batch(*ahead)
+            ahead = started
+        if ahead is not None:
+            yield from self._finish_batch(*ahead)
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -94,9 +105,6 @@ class Classifier:
         if isinstance(item, tuple):
             return item[0] or "", item[1]
         return item.get("text") or "", item.get("title")
-
-    def _prepare(self, item: Item) -> _Doc:
-        return self._prepare_many([item])[0]
 
     def _prepare_many(self, items: Sequence[Item]) -> list[_Doc]:
         pairs = [self._coerce(item) for item in items]
@@ -109,14 +117,11 @@ class Classifier:
             docs[i] = _Doc(texts[i], norm_title, combined, len(norm_title.text) + 1)
         return docs
 
-    def _classify_batch(self, batch: Sequence[Item]) -> list[list[Finding]]:
-        docs = self._prepare_many(batch)
-        canonical, abstain = self._model_input([d.combined for d in docs])
-        # Segmentation is a quarter of the work and rjieba releases the GIL: the batch is cut in a
-        # worker thread while this thread runs the rules, which are pure Python.
-        segmented = _segmenter().submit(segment_batch, canonical)
+    def _finish_batch(
+        self, docs: list[_Doc], abstain: np.ndarray, model_result: Future[np.ndarray]
+    ) -> list[list[Finding]]:
         rule_results = [self.rules.evaluate(d.combined) for d in docs]
-        proba = self._model_probabilities(canonical, abstain, segmented.result())
+        proba = model_result.result()
         pending: list[tuple[int, str]] = []
         partial: list[list[tuple[str, float, dict[str, Any], list[Span]]]] = []
         for i, (doc, rules) in enumerate(zip(docs, rule_results, strict=True)):
@@ -152,7 +157,7 @@ class Classifier:
     def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Model probabilities, and which texts the model abstained on (not mainly Chinese)."""
         canonical, abstain = self._model_input(texts)
-        return self._model_probabilities(canonical, abstain, None), abstain
+        return self._model_probabilities(canonical, abstain), abstain
 
     @staticmethod
     def _model_input(texts: list[str]) -> tuple[list[str], np.ndarray]:
@@ -164,10 +169,8 @@ class Classifier:
         # Mongolian or Tibetan, which the model never learnt. Its guess would be noise.
         return canonical, (other > 2 * han) & (han < MIN_CHINESE)
 
-    def _model_probabilities(
-        self, canonical: list[str], abstain: np.ndarray, segmented: list[str] | None
-    ) -> np.ndarray:
-        proba = self.model.predict_proba(self.model.transform(canonical, segmented=segmented))
+    def _model_probabilities(self, canonical: list[str], abstain: np.ndarray) -> np.ndarray:
+        proba = self.model.predict_proba(self.model.transform(canonical))
         if abstain.any():
             proba[abstain] = 0.0
             proba[abstain, self.model.class_index("ok")] = 1.0

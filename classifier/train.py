@@ -67,7 +67,7 @@ def model_label(label: str) -> str:
 
 
 def document_text(text: str, title: str | None) -> str:
-    """Title and text the way the classifier reads them (see pipeline._prepare)."""
+    """Title and text the way the classifier reads them (see pipeline._prepare_many)."""
     body = normalize(text).text
     if title and title.strip():
         return normalize(title).text + "\n" + body
@@ -389,7 +389,9 @@ def build_model(
     if version is None:
         digest = hashlib.sha256(
             json.dumps(
-                [sources, asdict(config), holdout, FEATURE_FORMAT, _trainer_digest()], sort_keys=True, default=str
+                [sources, asdict(config), holdout, FEATURE_FORMAT, _trainer_digest()],
+                sort_keys=True,
+                default=str,
             ).encode()
         ).hexdigest()
         version = f"m{datetime.now(UTC):%Y%m%d}-{digest[:8]}"
