@@ -178,3 +178,12 @@ def test_office_can_add_a_typo(tmp_path: Path, rules: RuleSet) -> None:
                     encoding="utf-8")  # fmt: skip
     assert "expression" in fired(RuleSet.load(copy), "截止目前，全市已完成")
     assert "expression" not in fired(rules, "截止目前，全市已完成")
+
+
+def test_an_unanswered_claim_is_not_an_authoritative_source(rules: RuleSet) -> None:
+    # "官方还没有回应" says nobody has confirmed the claim: a cue, not a named authority.
+    unanswered = rules.evaluate(normalize("网传某小区已经封楼，目前官方还没有回应").text)
+    assert unanswered.contexts == []
+    assert set(unanswered.categories["unverified"].rule_ids) == {"uv.hearsay", "uv.unconfirmed"}
+    sourced = rules.evaluate(normalize("网传某小区已经封楼，官方通报称系谣言").text)
+    assert "ctx.authority" in sourced.contexts
