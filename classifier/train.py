@@ -351,9 +351,10 @@ def build_model(
 ) -> tuple[TextModel, dict[str, Any]]:
     """The whole training run behind `govwatch model train`.
 
-    Public rows are split deterministically: `holdout` of them never train the model; half of
-    those tune the decision thresholds, the other half give the scores recorded in the metadata.
-    The project's own corpus contributes its train split; its held-out split is scored too.
+    Public rows are split deterministically: `holdout` of them never train the model and give
+    the scores recorded in the metadata. The decision thresholds are tuned on out-of-fold
+    predictions of the training texts (see tune_thresholds). The project's own corpus
+    contributes its train split; its held-out split is scored too.
     """
     from classifier.data import load_corpus, read_jsonl, rows_sha256
     from classifier.evaluate import evaluate_rows
