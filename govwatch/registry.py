@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from store.models import ACCOUNT_STATUSES, PLATFORMS
-from store.regions import REGION_CODE
+from store.regions import region_code_problem
 
 # Header spellings seen in office spreadsheets, normalised (lower case, no spaces or brackets).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -197,8 +197,9 @@ def _validate_row(
             f"(expected one of {', '.join(PLATFORMS)} or 微信/微博/...)"
         )
     region_code = values["region_code"]
-    if not REGION_CODE.match(region_code):
-        raise ValueError(f"malformed region code {region_code!r}: expected 6 digits such as 150102")
+    problem = region_code_problem(region_code)
+    if problem is not None:
+        raise ValueError(problem)
     status = "active"
     if values.get("status"):
         status_value = STATUS_ALIASES.get(values["status"].lower())

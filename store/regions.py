@@ -10,7 +10,15 @@ from sqlalchemy.orm import Session
 from store.errors import InvalidInput
 from store.models import Region
 
+# Six digits; the first two name a province, whose codes run from 11 (Beijing) to 82 (Macao).
 REGION_CODE = re.compile(r"^[1-8]\d{5}$")
+
+
+def region_code_problem(code: str) -> str | None:
+    """Why `code` is not an administrative division code, or None when it is one."""
+    if REGION_CODE.match(code):
+        return None
+    return f"malformed region code {code!r}: expected 6 digits starting with 1–8, such as 150102"
 
 
 def parent_code_of(code: str) -> str | None:
@@ -30,8 +38,9 @@ def level_of(code: str) -> int:
 
 def validate_region_code(code: str) -> str:
     code = code.strip()
-    if not REGION_CODE.match(code):
-        raise InvalidInput(f"malformed region code {code!r}: expected 6 digits such as 150102")
+    problem = region_code_problem(code)
+    if problem is not None:
+        raise InvalidInput(problem)
     return code
 
 
