@@ -50,33 +50,49 @@ def canonical_label(label: str) -> str:
     return label
 
 
-def read_jsonl(path: str | Path, *, field: str = "text") -> Iterator[LabelledRow]:
-    """Rows of a labelled JSONL file; `field` names the column used as the text."""
-    with Path(path).open(encoding="utf-8") as fh:
+def read_jsonl(
+    path: str | Path, *, field: str = "text", problems: list[DataError] | None = None
+) -> Iterator[LabelledRow]:
+    """Rows of a labelled JSONL file; `field` names the column used as the text.
+
+    A bad line (not JSON, no text, an unknown label) raises DataError naming the file and line;
+    with a `problems` list it is recorded there and skipped, so one bad line does not stop an
+    evaluation. A byte-order mark (as Windows editors write) is ignored.
+    """
+    with Path(path).open(encoding="utf-8-sig") as fh:
         for lineno, line in enumerate(fh, start=1):
             if not line.strip():
                 continue
             try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: not JSON: {exc}") from exc
-            text = raw.get(field)
-            if not isinstance(text, str):
-                raise DataError(f"{path}:{lineno}: no {field!r} string")
-            try:
-                label = canonical_label(str(raw.get("label", "")))
+                yield _parse_line(line, field)
             except DataError as exc:
-                raise DataError(f"{path}:{lineno}: {exc}") from exc
-            yield LabelledRow(
-                text=text,
-                label=label,
-                title=raw.get("title") or None,
-                text_norm=raw.get("text_norm") if field == "text" else None,
-                stratum=raw.get("stratum"),
-                source=raw.get("source"),
-                id=raw.get("id"),
-                kind=raw.get("kind"),
-            )
+                problem = DataError(f"{path}:{lineno}: {exc}")
+                if problems is None:
+                    raise problem from exc
+                problems.append(problem)
+
+
+def _parse_line(line: str, field: str) -> LabelledRow:
+    try:
+        raw = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise DataError("not a JSON object")
+    text = raw.get(field)
+    if not isinstance(text, str):
+        raise DataError(f"no {field!r} string")
+    title = raw.get("title")
+    return LabelledRow(
+        text=text,
+        label=canonical_label(str(raw.get("label", ""))),
+        title=title if isinstance(title, str) and title else None,
+        text_norm=raw.get("text_norm") if field == "text" else None,
+        stratum=raw.get("stratum"),
+        source=raw.get("source"),
+        id=raw.get("id"),
+        kind=raw.get("kind"),
+    )
 
 
 def split_of(key: str, heldout_share: float = HELDOUT_SHARE) -> str:

@@ -10,12 +10,16 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from govwatch.settings import Settings, get_settings
 
 app = typer.Typer(help="Train, list, promote and evaluate classifier models.", no_args_is_help=True)
 console = Console()
+# Warnings go to stderr, so that `model eval --json` prints nothing but its JSON on stdout.
+err_console = Console(stderr=True)
+MAX_REPORTED_PROBLEMS = 20
 
 # A promoted version is named in this file inside the model folder; without it, the packaged
 # default (classifier/models/DEFAULT.txt) is used.
@@ -69,6 +73,7 @@ def train(
     promote: bool = typer.Option(False, "--promote", help="Make the new version the current one."),
 ) -> None:
     """Train a new model version from --data files and write model.joblib + metadata.json."""
+    from classifier.data import DataError
     from classifier.model import save_model
     from classifier.train import build_model
 
@@ -76,7 +81,11 @@ def train(
     settings = get_settings()
     target = out_dir or settings.resolved_model_dir
     console.print(f"training on {', '.join(str(p) for p in data)}" + (" + own corpus" if corpus else ""))
-    model, metadata = build_model(data, use_corpus=corpus, holdout=holdout, version=version)
+    try:
+        model, metadata = build_model(data, use_corpus=corpus, holdout=holdout, version=version)
+    except DataError as error:  # a model is never trained on a file with bad lines
+        console.print(f"[red]error:[/red] {escape(str(error))}")
+        raise typer.Exit(2) from None
     path = save_model(model, target, metadata)
     console.print(f"wrote [bold]{path}[/bold] ({(path / 'model.joblib').stat().st_size / 1e6:.1f} MB)")
     print_scores(metadata.get("scores", {}))
@@ -188,9 +197,17 @@ def evaluate_command(
 
     if (data is None) == (corpus is None):
         raise typer.BadParameter("give exactly one of --data FILE or --corpus heldout|train|all")
+    problems: list[DataError] = []
     try:
         if data is not None:
-            rows = list(read_jsonl(data, field=field))
+            # Bad lines are reported and left out rather than stopping the whole evaluation.
+            rows = list(read_jsonl(data, field=field, problems=problems))
+            for problem in problems[:MAX_REPORTED_PROBLEMS]:
+                err_console.print(f"[yellow]skipped[/yellow] {escape(str(problem))}")
+            if len(problems) > MAX_REPORTED_PROBLEMS:
+                err_console.print(f"... and {len(problems) - MAX_REPORTED_PROBLEMS} more bad lines")
+            if not rows:
+                raise DataError(f"{data}: no usable rows")
         else:
             if corpus not in ("heldout", "train", "all"):
                 raise typer.BadParameter("heldout, train or all", param_hint="--corpus")
@@ -205,6 +222,7 @@ def evaluate_command(
         out = {k: report[k] for k in keys}
         out.update({"confusion": report["confusion"], "per_stratum": report["per_stratum"]})
         out.update({"model_version": clf.model_version, "rules_version": clf.rules_version})
+        out["skipped_lines"] = len(problems)
         typer.echo(json.dumps(out, ensure_ascii=False))
         return
     print_report(report, clf.model_version, clf.rules_version)

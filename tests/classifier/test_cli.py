@@ -41,6 +41,35 @@ def test_eval_json(tmp_path: Path) -> None:
     assert report["n"] == sum(1 for _ in data.open())
 
 
+def test_eval_reports_bad_lines_and_scores_the_rest(tmp_path: Path) -> None:
+    data = small_labelled_file(tmp_path)
+    good = data.read_text(encoding="utf-8")
+    # A byte-order mark, a line that is not JSON, an unknown label, a row without text.
+    bad = '\ufeff{"text": "网传明天停水，转发给家人", "label": "rumor"}\nnot json\n'
+    bad += '{"text": "正文", "label": "spam"}\n{"label": "ok"}\n'
+    data.write_text(bad + good, encoding="utf-8")
+    result = run_cli(tmp_path, "model", "eval", "--data", str(data), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)  # warnings went to stderr, not into the JSON
+    assert report["n"] == 1 + good.count("\n") and report["skipped_lines"] == 3
+    for line, reason in ((2, "not JSON"), (3, "unknown label 'spam'"), (4, "no 'text' string")):
+        assert f"{data.name}:{line}: {reason}" in " ".join(result.stderr.split())
+
+    data.write_text("not json\n", encoding="utf-8")
+    refused = run_cli(tmp_path, "model", "eval", "--data", str(data))
+    assert refused.returncode == 2 and "no usable rows" in refused.stdout
+
+
+def test_training_refuses_a_bad_line(tmp_path: Path) -> None:
+    data = small_labelled_file(tmp_path)
+    bad_line = '{"text": "正文", "label": "spam"}\n'
+    data.write_text(data.read_text(encoding="utf-8") + bad_line, encoding="utf-8")
+    result = run_cli(tmp_path, "model", "train", "--data", str(data), "--no-corpus")
+    assert result.returncode == 2
+    assert "unknown label 'spam'" in " ".join(result.stdout.split())
+    assert not (tmp_path / "var" / "models").exists()
+
+
 def test_eval_tables_on_the_corpus(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "model", "eval", "--corpus", "heldout")
     assert result.returncode == 0, result.stderr
