@@ -64,12 +64,14 @@ def read_jsonl(
             if not line.strip():
                 continue
             try:
-                yield _parse_line(line, field)
+                row = _parse_line(line, field)
             except DataError as exc:
                 problem = DataError(f"{path}:{lineno}: {exc}")
                 if problems is None:
                     raise problem from exc
                 problems.append(problem)
+                continue
+            yield row
 
 
 def _parse_line(line: str, field: str) -> LabelledRow:
