@@ -59,17 +59,23 @@ def acquire_lease(*, session: Session, name: str, holder: str, ttl: timedelta, n
         try:
             with session.begin_nested():
                 session.execute(
-                    insert(Lease).values(name=name, holder=holder, token=1, acquired_at=now, expires_at=expires)
+                    insert(Lease).values(
+                        name=name, holder=holder, token=1, acquired_at=now, expires_at=expires
+                    )
                 )
             return 1
         except IntegrityError:
             pass  # another process inserted it first: report who holds it
-    current = session.execute(select(Lease).where(Lease.name == name).execution_options(populate_existing=True))
+    current = session.execute(
+        select(Lease).where(Lease.name == name).execution_options(populate_existing=True)
+    )
     lease = current.scalar_one()
     raise LeaseHeld(name, lease.holder, lease.expires_at)
 
 
-def renew_lease(*, session: Session, name: str, holder: str, token: int, ttl: timedelta, now: datetime) -> None:
+def renew_lease(
+    *, session: Session, name: str, holder: str, token: int, ttl: timedelta, now: datetime
+) -> None:
     """Extend a held lease; raises LeaseLost if it expired and someone else took it."""
     renewed = session.execute(
         update(Lease)
