@@ -11,8 +11,9 @@ PostgreSQL cannot both win.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import CursorResult, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -41,20 +42,20 @@ def acquire_lease(*, session: Session, name: str, holder: str, ttl: timedelta, n
     expired lease from someone else bumps it.
     """
     expires = now + ttl
-    kept = session.execute(
+    kept: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Lease)
         .where(Lease.name == name, Lease.holder == holder, Lease.expires_at > now)
         .values(expires_at=expires)
     )
     if kept.rowcount:
-        return _token(session, name)
-    taken = session.execute(
+        return _held_token(session, name)
+    taken: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Lease)
         .where(Lease.name == name, Lease.expires_at <= now)
         .values(holder=holder, token=Lease.token + 1, acquired_at=now, expires_at=expires)
     )
     if taken.rowcount:
-        return _token(session, name)
+        return _held_token(session, name)
     if session.get(Lease, name) is None:
         try:
             with session.begin_nested():
@@ -77,7 +78,7 @@ def renew_lease(
     *, session: Session, name: str, holder: str, token: int, ttl: timedelta, now: datetime
 ) -> None:
     """Extend a held lease; raises LeaseLost if it expired and someone else took it."""
-    renewed = session.execute(
+    renewed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Lease)
         .where(Lease.name == name, Lease.holder == holder, Lease.token == token)
         .values(expires_at=now + ttl)
@@ -103,3 +104,7 @@ def check_fence(*, session: Session, name: str, token: int) -> None:
 
 def _token(session: Session, name: str) -> int | None:
     return session.execute(select(Lease.token).where(Lease.name == name)).scalar_one_or_none()
+
+
+def _held_token(session: Session, name: str) -> int:
+    return session.execute(select(Lease.token).where(Lease.name == name)).scalar_one()
