@@ -264,3 +264,31 @@ def upheld_appeals(*, session: Session, finding_ids: Sequence[int], before: date
 def region_names(*, session: Session) -> dict[str, str]:
     """Code → name of every region the registry named (placeholders that only repeat the code are left out)."""
     return {code: name for code, name in session.execute(select(Region.code, Region.name)) if name != code}
+
+
+def list_registry_accounts(*, session: Session, region: str | None, created_before: datetime) -> list[Any]:
+    """Every account filed in the registry (in `region`) by `created_before`, any status but closed."""
+    query = select(Account.id, Account.platform, Account.region_code, Account.status).where(
+        Account.status != "closed", Account.created_at < created_before
+    )
+    return list(session.execute(_in_region(query, region)))
+
+
+def account_labels(*, session: Session, account_ids: Sequence[int]) -> dict[int, Any]:
+    """Name, platform, region and organization of the given accounts."""
+    labels: dict[int, Any] = {}
+    for chunk in _chunks(list(account_ids)):
+        query = (
+            select(
+                Account.id,
+                Account.name,
+                Account.platform,
+                Account.handle,
+                Account.region_code,
+                Organization.name.label("organization"),
+            )
+            .join(Organization, Organization.id == Account.organization_id)
+            .where(Account.id.in_(chunk))
+        )
+        labels.update({row.id: row for row in session.execute(query)})
+    return labels
