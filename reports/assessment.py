@@ -9,7 +9,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,10 +36,19 @@ class MonthWindow:
     end: datetime
     first_day: date
     check_date: date  # the month's last day: the check looks at the two weeks before its end
+    check_end: datetime  # the end of the check date (earlier for an interim check of a running month)
 
     @property
     def days(self) -> int:
         return (self.check_date - self.first_day).days + 1
+
+    def checked_at(self, now: datetime) -> MonthWindow:
+        """The window of a check made at `now`: the month's end, or `now` while the month runs."""
+        if now >= self.end:
+            return self
+        if now <= self.start:
+            raise InvalidInput(f"{self.month} has not begun at {now.isoformat()}")
+        return replace(self, check_end=now, check_date=local_date(now))
 
 
 def month_window(month: str) -> MonthWindow:
@@ -51,7 +60,7 @@ def month_window(month: str) -> MonthWindow:
     following = date(year + (number == 12), number % 12 + 1, 1)
     start = datetime(first.year, first.month, 1, tzinfo=SHANGHAI).astimezone(UTC)
     end = datetime(following.year, following.month, 1, tzinfo=SHANGHAI).astimezone(UTC)
-    return MonthWindow(month, start, end, first, following - timedelta(days=1))
+    return MonthWindow(month, start, end, first, following - timedelta(days=1), end)
 
 
 def previous_month(month: str, steps: int = 1) -> str:
@@ -112,9 +121,8 @@ def assess_month(
     if now.tzinfo is None:
         raise InvalidInput("the assessment time must be timezone-aware")
     scoring = scoring or load_scoring()
-    window = month_window(month)
-    if now < window.end:
-        raise InvalidInput(f"{month} is not over yet (it ends {window.end.astimezone(SHANGHAI):%Y-%m-%d %H:%M} Asia/Shanghai)")
+    # A month still running gets an interim check as of `now`; a rerun after its end revises it.
+    window = month_window(month).checked_at(now)
     say = progress or (lambda message: None)
     summary = AssessSummary(month=month, region=region, scoring_version=scoring.version, as_of=now)
     with session_factory.begin() as session:
@@ -165,13 +173,13 @@ def load_inputs(
     """Every active account's inputs for the month, read in a few set-based queries."""
     inputs = {
         row.id: AccountInputs(account=row)
-        for row in store.list_assessed_accounts(session=session, region=region, created_before=window.end)
+        for row in store.list_assessed_accounts(session=session, region=region, created_before=window.check_end)
     }
     keywords = [str(k) for k in scoring.service.get("keywords", [])]
     pattern = re.compile("|".join(map(re.escape, keywords))) if keywords else None
     stored_metrics: dict[int, tuple[Any, ...]] = {}
     post_time: dict[int, tuple[int, datetime]] = {}
-    for row in store.iter_month_posts(session=session, region=region, start=window.start, end=window.end):
+    for row in store.iter_month_posts(session=session, region=region, start=window.start, end=window.check_end):
         item = inputs.get(row.account_id)
         if item is None:
             continue
@@ -180,11 +188,11 @@ def load_inputs(
             item.service_posts += 1
         post_time[row.id] = (row.account_id, row.published_at)
         # Metrics kept on the post itself stand for the month only if they were fetched before it ended.
-        if row.fetched_at is not None and row.fetched_at < window.end:
+        if row.fetched_at is not None and row.fetched_at < window.check_end:
             stored_metrics[row.id] = (row.reads, row.wows, row.likes, row.shares)
     history: dict[int, tuple[Any, ...]] = {}
     for row in store.iter_metrics_as_of(
-        session=session, region=region, start=window.start, end=window.end, as_of=window.end
+        session=session, region=region, start=window.start, end=window.end, as_of=window.check_end
     ):
         history[row.post_id] = (row.reads, row.wows, row.likes, row.shares)
     for post_id, (account_id, published_at) in post_time.items():
@@ -317,7 +325,7 @@ def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scori
         )
 
     inactive_days = int(scoring.veto["inactive"].get("days", 14))
-    since = window.end - timedelta(days=inactive_days)
+    since = window.check_end - timedelta(days=inactive_days)
     recent = [t for t in item.post_times if t >= since]
     inactive_ids = [f["id"] for f in counted if f["category"] == "inactive"]
     if not recent or inactive_ids:
@@ -471,6 +479,7 @@ def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scori
 
     considered = item.findings
     components = {
+        "check_date": window.check_date.isoformat(),
         "points": _rounded(points),
         "deducted": _rounded(deducted),
         "bonus": _rounded(bonus),
@@ -492,7 +501,12 @@ def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scori
             "shares": sum(m[4] for m in item.metrics),
         },
         "findings": [
-            {k: f[k] for k in ("id", "category", "decision", "counts", "appeal_upheld", "date", "title", "url", "excerpt")}
+            {
+                k: f[k]
+                for k in (
+                    "id", "post_id", "category", "decision", "counts", "appeal_upheld", "date", "title", "url", "excerpt",
+                )
+            }
             for f in considered
         ],
     }

@@ -36,6 +36,7 @@ def _setup() -> None:
             "svg.fonttype": "path",
             "svg.hashsalt": "govwatch",  # stable ids: the same data gives the same SVG bytes
             "figure.dpi": 100,
+            "font.size": 11,
         }
     )
 

@@ -85,9 +85,11 @@ class CountRow:
 class ReportData:
     month: str
     region_code: str | None
+    root_code: str | None  # the region the report covers (the registry's common root without --region)
     region_name: str
     title: str
     generated_at: datetime
+    check_date: str
     scoring: Scoring
     accounts: list[AccountRow]
     overview: CountRow
@@ -231,9 +233,11 @@ def build_report(
     return ReportData(
         month=month,
         region_code=region,
+        root_code=root,
         region_name=region_name,
         title=f"{region_name}政务新媒体{int(month[:4])}年{int(month[5:])}月检查情况通报",
         generated_at=generated_at,
+        check_date=max(str(r.components.get("check_date", window.check_date.isoformat())) for r in rows),
         scoring=scoring,
         accounts=rows,
         overview=overview,

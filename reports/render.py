@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,13 +54,12 @@ def render_html(data: ReportData) -> str:
         if abs(delta) >= 0.05:
             change_text = f"{'上升' if delta > 0 else '下降'} {abs(delta):.1f} 个百分点"
     window_month = f"{int(data.month[:4])}年{int(data.month[5:])}月"
-    from reports.assessment import month_window
 
     context: dict[str, Any] = {
         "data": data,
         "charts": charts,
         "month_label": window_month,
-        "check_date": month_window(data.month).check_date.isoformat(),
+        "check_date": data.check_date,
         "created_iso": created.isoformat(timespec="seconds"),
         "created_local": created.strftime("%Y-%m-%d %H:%M"),
         "deadline": f"{data.deadline.year}年{data.deadline.month}月{data.deadline.day}日",
@@ -123,3 +122,38 @@ def write_reports(
         written.append(path)
     log.info("report %s written at %s: %s", stem, now.isoformat(), ", ".join(map(str, written)))
     return written
+
+
+def write_region_reports(
+    *,
+    session_factory: sessionmaker[Session],
+    month: str,
+    region: str | None = None,
+    formats: Sequence[str] = FORMATS,
+    out_dir: Path,
+    now: datetime,
+    scoring: Scoring | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """`region`'s report; without a region, the whole registry's and one per sub-region (each office's)."""
+    say = progress or (lambda message: None)
+    if region is not None:
+        say(f"report {month} {region}")
+        return write_reports(
+            session_factory=session_factory, month=month, region=region, formats=formats,
+            out_dir=out_dir, now=now, scoring=scoring,
+        )
+    with session_factory() as session:
+        data = build_report(session=session, month=month, region=None, scoring=scoring)
+    say(f"report {month} (all)")
+    paths = write_reports(
+        session_factory=session_factory, month=month, formats=formats, out_dir=out_dir, now=now, scoring=scoring
+    )
+    codes = sorted({row.subregion for row in data.accounts} - {data.root_code or ""})
+    for code in codes:
+        say(f"report {month} {code}")
+        paths += write_reports(
+            session_factory=session_factory, month=month, region=code, formats=formats,
+            out_dir=out_dir, now=now, scoring=scoring,
+        )
+    return paths
