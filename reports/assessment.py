@@ -525,6 +525,9 @@ def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scori
     return outcome
 
 
+DECISION_LABELS = {"confirm": "确认", "dismiss": "驳回", "escalate": "上报", "reopen": "重新打开", None: "未审核"}
+
+
 def describe_changes(previous: Any, outcome: dict[str, Any]) -> list[dict[str, Any]]:
     """What differs from the previous revision, in words an office reads."""
     changes: list[dict[str, Any]] = []
@@ -588,7 +591,8 @@ def describe_changes(previous: Any, outcome: dict[str, Any]) -> list[dict[str, A
                     "field": "review",
                     "before": old.get("decision"),
                     "after": f["decision"],
-                    "note": f"发现 #{f['id']} 审核结论由 {old.get('decision') or '未审核'} 变为 {f['decision'] or '未审核'}",
+                    "note": f"发现 #{f['id']} 审核结论由{DECISION_LABELS.get(old.get('decision'), old.get('decision'))}"
+                    f"变为{DECISION_LABELS.get(f['decision'], f['decision'])}",
                 }
             )
     if not changes:
