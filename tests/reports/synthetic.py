@@ -126,7 +126,10 @@ def build_month(session_factory: sessionmaker[Session]) -> Synthetic:
         _review(session, f, reviewer, "confirm", local(25))
         findings["good_marketing"] = f.id
         # In September it was vetoed for harmful content (section 五 re-checks it).
-        _posts(session, good, list(range(1, 31, 2)), month=9)
+        september = _posts(session, good, list(range(1, 31, 2)), month=9)
+        f = _finding(session, good, september[2], "harmful", span_text="正文")
+        _review(session, f, reviewer, "confirm", local(20, month=9))
+        findings["good_september"] = f.id
         accounts["good"] = good.id
 
         # Confirmed harmful content: single veto "serious".
