@@ -69,8 +69,14 @@ def previous_month(month: str, steps: int = 1) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
+SHANGHAI_OFFSET = timedelta(hours=8)
+
+
 def local_date(at: datetime) -> date:
-    return at.astimezone(SHANGHAI).date()
+    """The Asia/Shanghai calendar date of an instant (UTC+8 all year: no DST there since 1991)."""
+    if at.year < 1992:
+        return at.astimezone(SHANGHAI).date()
+    return (at.astimezone(UTC) + SHANGHAI_OFFSET).date() if at.tzinfo is not UTC else (at + SHANGHAI_OFFSET).date()
 
 
 @dataclass
@@ -179,22 +185,26 @@ def load_inputs(
     pattern = re.compile("|".join(map(re.escape, keywords))) if keywords else None
     stored_metrics: dict[int, tuple[Any, ...]] = {}
     post_time: dict[int, tuple[int, datetime]] = {}
-    for row in store.iter_month_posts(session=session, region=region, start=window.start, end=window.check_end):
-        item = inputs.get(row.account_id)
+    posts = store.iter_month_posts(
+        session=session, region=region, start=window.start, end=window.check_end, metrics_before=window.check_end
+    )
+    for post_id, account_id, published_at, title, *metrics in posts:
+        item = inputs.get(account_id)
         if item is None:
             continue
-        item.post_times.append(row.published_at)
-        if pattern is not None and row.title and pattern.search(row.title):
+        at = published_at.replace(tzinfo=UTC)
+        item.post_times.append(at)
+        if pattern is not None and title and pattern.search(title):
             item.service_posts += 1
-        post_time[row.id] = (row.account_id, row.published_at)
-        # Metrics kept on the post itself stand for the month only if they were fetched before it ended.
-        if row.fetched_at is not None and row.fetched_at < window.check_end:
-            stored_metrics[row.id] = (row.reads, row.wows, row.likes, row.shares)
+        post_time[post_id] = (account_id, at)
+        # Metrics kept on the post itself stand for the month only if fetched before it ended.
+        if metrics[0] is not None or metrics[3] is not None:
+            stored_metrics[post_id] = tuple(metrics)
     history: dict[int, tuple[Any, ...]] = {}
-    for row in store.iter_metrics_as_of(
+    for post_id, *metrics in store.iter_metrics_as_of(
         session=session, region=region, start=window.start, end=window.end, as_of=window.check_end
     ):
-        history[row.post_id] = (row.reads, row.wows, row.likes, row.shares)
+        history[post_id] = tuple(metrics)
     for post_id, (account_id, published_at) in post_time.items():
         values = history.get(post_id) or stored_metrics.get(post_id)
         if values is None:

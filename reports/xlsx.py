@@ -10,7 +10,7 @@ from zipfile import ZIP_DEFLATED, ZipFile
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.writer.excel import ExcelWriter
 
 from reports.data import CountRow, ReportData, local_time
@@ -23,6 +23,8 @@ POINTS = "0.00"
 INTEGER = "0"
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
+HEADER_ALIGNMENT = Alignment(vertical="center", wrap_text=True)
+WRAP = Alignment(wrap_text=True, vertical="top")
 
 
 def safe(value: Any) -> Any:
@@ -32,29 +34,43 @@ def safe(value: Any) -> Any:
     return value
 
 
-# (header, width, number format or None)
-Column = tuple[str, float, str | None]
+# (header, width, number format or None[, wrap text])
+Column = tuple[str, float, str | None] | tuple[str, float, str | None, bool]
 
 
-def _sheet(workbook: Workbook, title: str, columns: Sequence[Column], rows: list[list[Any]]) -> Worksheet:
+def _sheet(workbook: Workbook, title: str, columns: Sequence[Column], rows: list[list[Any]]) -> None:
+    """One write-only sheet: widths and frozen header first (write-only sheets take them up front)."""
     sheet = workbook.create_sheet(title)
-    sheet.append([c[0] for c in columns])
-    for cell in sheet[1]:
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="center", wrap_text=True)
-    for row in rows:
-        sheet.append([safe(v) for v in row])
-    for index, (_, width, number_format) in enumerate(columns, 1):
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = width
-        if number_format:
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-                cell.number_format = number_format
+    for index, column in enumerate(columns, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = column[1]
     sheet.freeze_panes = "A2"
     if rows:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{len(rows) + 1}"
-    return sheet
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(sheet, value=column[0])
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = HEADER_ALIGNMENT
+        header.append(cell)
+    sheet.append(header)
+    styled = [
+        (index, column[2], len(column) > 3 and bool(column[3]))  # type: ignore[misc]
+        for index, column in enumerate(columns)
+        if column[2] or (len(column) > 3 and column[3])  # type: ignore[misc]
+    ]
+    for row in rows:
+        values: list[Any] = [safe(v) for v in row]
+        for index, number_format, wrap in styled:
+            if values[index] is None:
+                continue
+            cell = WriteOnlyCell(sheet, value=values[index])
+            if number_format:
+                cell.number_format = number_format
+            if wrap:
+                cell.alignment = WRAP
+            values[index] = cell
+        sheet.append(values)
 
 
 def _count_row(group: str, row: CountRow, previous: CountRow | None = None) -> list[Any]:
@@ -72,8 +88,8 @@ def _count_row(group: str, row: CountRow, previous: CountRow | None = None) -> l
 
 
 def workbook_for(data: ReportData) -> Workbook:
-    workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    # Write-only: rows stream to the file instead of living as cell objects (20,000 accounts).
+    workbook = Workbook(write_only=True)
     overview_rows = [_count_row("总体", data.overview, data.previous_overview)]
     overview_rows += [_count_row("平台", row) for row in data.by_platform]
     overview_rows += [_count_row("地区", row) for row in data.by_subregion]
@@ -215,14 +231,12 @@ def workbook_for(data: ReportData) -> Workbook:
         ],
     )
 
-    sheet = _sheet(
+    _sheet(
         workbook,
         "六、整改要求",
-        [("项目", 14, None), ("内容", 100, None)],
+        [("项目", 14, None), ("内容", 100, "yyyy-mm-dd", True)],
         [["整改要求", data.rectification], ["整改期限", data.deadline]],
     )
-    sheet["B2"].alignment = Alignment(wrap_text=True, vertical="top")
-    sheet["B3"].number_format = "yyyy-mm-dd"
 
     card_rows: list[list[Any]] = []
     for r in data.accounts:
