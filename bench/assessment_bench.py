@@ -39,7 +39,7 @@ EPOCH = datetime(2026, 1, 1)  # naive UTC, as the raw rows are stored
 
 
 def _counties(n: int) -> list[tuple[str, str, str | None, int]]:
-    regions = [("150000", "内蒙古自治区", None, 1)]
+    regions: list[tuple[str, str, str | None, int]] = [("150000", "内蒙古自治区", None, 1)]
     for p in range(1, 10):
         prefecture = f"15{p:02d}00"
         regions.append((prefecture, f"盟市{p}", "150000", 2))
@@ -57,15 +57,29 @@ def generate(accounts: int, seed: int = 7) -> dict[str, list[tuple[Any, ...]]]:
     counties = [r[0] for r in regions if r[3] == 3]
     rows: dict[str, list[tuple[Any, ...]]] = {k: [] for k in COLUMNS}
     rows["regions"] = regions
-    rows["users"] = [(1, "reviewer", "x", "reviewer", None, True, EPOCH), (2, "operator", "x", "operator", None, True, EPOCH)]
+    rows["users"] = [
+        (1, "reviewer", "x", "reviewer", None, True, EPOCH),
+        (2, "operator", "x", "operator", None, True, EPOCH),
+    ]
     post_id = finding_id = review_id = appeal_id = metric_id = 0
     for a in range(1, accounts + 1):
         region = counties[a % len(counties)]
         rows["organizations"].append((a, f"单位{a}", region, "联系人" if a % 10 else None, EPOCH))
         rows["accounts"].append(
             (
-                a, PLATFORMS[a % 5], f"h{a}", f"政务账号{a:05d}", a, region,
-                f"备{a}" if a % 13 else None, "active", "{}", 360, a % 97 != 0, EPOCH, EPOCH,
+                a,
+                PLATFORMS[a % 5],
+                f"h{a}",
+                f"政务账号{a:05d}",
+                a,
+                region,
+                f"备{a}" if a % 13 else None,
+                "active",
+                "{}",
+                360,
+                a % 97 != 0,
+                EPOCH,
+                EPOCH,
             )
         )
         quiet = a % 50 == 0  # stops posting mid-month: the inactive veto
@@ -76,20 +90,46 @@ def generate(accounts: int, seed: int = 7) -> dict[str, list[tuple[Any, ...]]]:
             reads = rng.randint(0, 5000)
             rows["posts"].append(
                 (
-                    post_id, a, f"k{post_id}", f"https://example.gov.cn/{post_id}", TITLES[(a + i) % 5], "正文",
-                    f"{post_id:064d}", at, at + timedelta(hours=6), reads, reads // 20, reads // 40, 0,
-                    reads // 50, "live", 1,
+                    post_id,
+                    a,
+                    f"k{post_id}",
+                    f"https://example.gov.cn/{post_id}",
+                    TITLES[(a + i) % 5],
+                    "正文",
+                    f"{post_id:064d}",
+                    at,
+                    at + timedelta(hours=6),
+                    reads,
+                    reads // 20,
+                    reads // 40,
+                    0,
+                    reads // 50,
+                    "live",
+                    1,
                 )
             )
             metric_id += 1
-            rows["post_metrics"].append((metric_id, post_id, at + timedelta(hours=6), reads, reads // 20, reads // 40, 0, reads // 50))
+            rows["post_metrics"].append(
+                (metric_id, post_id, at + timedelta(hours=6), reads, reads // 20, reads // 40, 0, reads // 50)
+            )
             if rng.random() < 0.03:
                 finding_id += 1
                 category = CATEGORIES[finding_id % 5] if finding_id % 11 else "harmful"
                 rows["findings"].append(
                     (
-                        finding_id, a, post_id, category, 0.9, '[{"start": 0, "end": 2, "text": "正文"}]', "rule",
-                        "{}", "m-bench", "r-bench", "open", at + timedelta(hours=7), at + timedelta(hours=7),
+                        finding_id,
+                        a,
+                        post_id,
+                        category,
+                        0.9,
+                        '[{"start": 0, "end": 2, "text": "正文"}]',
+                        "rule",
+                        "{}",
+                        "m-bench",
+                        "r-bench",
+                        "open",
+                        at + timedelta(hours=7),
+                        at + timedelta(hours=7),
                     )
                 )
                 decision = "confirm" if finding_id % 3 else "dismiss"
@@ -98,7 +138,16 @@ def generate(accounts: int, seed: int = 7) -> dict[str, list[tuple[Any, ...]]]:
                 if finding_id % 37 == 0:
                     appeal_id += 1
                     rows["appeals"].append(
-                        (appeal_id, finding_id, 2, "误报", "upheld", 1, at + timedelta(days=2), at + timedelta(days=1))
+                        (
+                            appeal_id,
+                            finding_id,
+                            2,
+                            "误报",
+                            "upheld",
+                            1,
+                            at + timedelta(days=2),
+                            at + timedelta(days=1),
+                        )
                     )
     return rows
 
@@ -107,13 +156,13 @@ COLUMNS = {
     "regions": "code, name, parent_code, level",
     "users": "id, username, password_hash, role, region_code, is_active, created_at",
     "organizations": "id, name, region_code, contact_name, created_at",
-    "accounts": "id, platform, handle, name, organization_id, region_code, filing_number, status, source, "
-    "crawl_interval_minutes, interaction_ok, created_at, updated_at",
-    "posts": "id, account_id, source_key, url, title, text, content_hash, published_at, fetched_at, reads, likes, "
-    "shares, comments, wows, status, version",
+    "accounts": "id, platform, handle, name, organization_id, region_code, filing_number, status, "
+    "source, crawl_interval_minutes, interaction_ok, created_at, updated_at",
+    "posts": "id, account_id, source_key, url, title, text, content_hash, published_at, fetched_at, "
+    "reads, likes, shares, comments, wows, status, version",
     "post_metrics": "id, post_id, recorded_at, reads, likes, shares, comments, wows",
-    "findings": "id, account_id, post_id, category, score, spans, source, detail, model_version, rules_version, "
-    "state, created_at, updated_at",
+    "findings": "id, account_id, post_id, category, score, spans, source, detail, model_version, "
+    "rules_version, state, created_at, updated_at",
     "reviews": "id, finding_id, reviewer_id, decision, note, created_at",
     "appeals": "id, finding_id, operator_id, reason, outcome, decided_by, decided_at, created_at",
 }
@@ -139,10 +188,10 @@ def load(engine: Engine, rows: dict[str, list[tuple[Any, ...]]]) -> None:
                 marks = ", ".join("?" * len(columns.split(",")))
                 cursor.executemany(
                     f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-                    ([_sqlite_value(v) for v in row] for row in data),
+                    [[_sqlite_value(v) for v in row] for row in data],
                 )
             else:
-                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                     for row in data:
                         copy.write_row(row)
         raw.commit()
@@ -153,7 +202,10 @@ def load(engine: Engine, rows: dict[str, list[tuple[Any, ...]]]) -> None:
             for table in COLUMNS:
                 if table != "regions":
                     connection.execute(
-                        text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 1) FROM {table}))")
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"(SELECT coalesce(max(id), 1) FROM {table}))"
+                        )
                     )
             connection.execute(text("ANALYZE"))
     else:

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -76,7 +77,11 @@ def local_date(at: datetime) -> date:
     """The Asia/Shanghai calendar date of an instant (UTC+8 all year: no DST there since 1991)."""
     if at.year < 1992:
         return at.astimezone(SHANGHAI).date()
-    return (at.astimezone(UTC) + SHANGHAI_OFFSET).date() if at.tzinfo is not UTC else (at + SHANGHAI_OFFSET).date()
+    return (
+        (at.astimezone(UTC) + SHANGHAI_OFFSET).date()
+        if at.tzinfo is not UTC
+        else (at + SHANGHAI_OFFSET).date()
+    )
 
 
 @dataclass
@@ -135,7 +140,9 @@ def assess_month(
         say("reading accounts, posts, metrics and findings")
         inputs = load_inputs(session=session, window=window, region=region, as_of=now, scoring=scoring)
         say(f"scoring {len(inputs)} accounts")
-        outcomes = {account_id: score_account_month(item, window, scoring) for account_id, item in inputs.items()}
+        outcomes = {
+            account_id: score_account_month(item, window, scoring) for account_id, item in inputs.items()
+        }
         say("comparing with the current revisions")
         current = store.current_assessments(session=session, month=month, region=region)
         rows = []
@@ -179,14 +186,20 @@ def load_inputs(
     """Every active account's inputs for the month, read in a few set-based queries."""
     inputs = {
         row.id: AccountInputs(account=row)
-        for row in store.list_assessed_accounts(session=session, region=region, created_before=window.check_end)
+        for row in store.list_assessed_accounts(
+            session=session, region=region, created_before=window.check_end
+        )
     }
     keywords = [str(k) for k in scoring.service.get("keywords", [])]
     pattern = re.compile("|".join(map(re.escape, keywords))) if keywords else None
     stored_metrics: dict[int, tuple[Any, ...]] = {}
     post_time: dict[int, tuple[int, datetime]] = {}
     posts = store.iter_month_posts(
-        session=session, region=region, start=window.start, end=window.check_end, metrics_before=window.check_end
+        session=session,
+        region=region,
+        start=window.start,
+        end=window.check_end,
+        metrics_before=window.check_end,
     )
     for post_id, account_id, published_at, title, *metrics in posts:
         item = inputs.get(account_id)
@@ -258,7 +271,8 @@ def excerpt(text: str | None, spans: Any) -> str:
         return ""
     for span in spans or []:
         if isinstance(span, dict) and span.get("field", "text") == "text" and "start" in span:
-            start, end = int(span["start"]), int(span.get("end", span["start"]))
+            start = int(span["start"])
+            end = int(span.get("end") or start)
             before = max(0, start - EXCERPT_CONTEXT)
             after = min(len(text), end + EXCERPT_CONTEXT)
             return ("…" if before else "") + text[before:after].strip() + ("…" if after < len(text) else "")
@@ -276,7 +290,8 @@ def wci(metrics: list[tuple[datetime, int, int, int, int]], days: int, weights: 
     factor = float(weights.get("engagement_factor", 10))
     w = [float(weights.get(k, 0)) for k in ("reads", "wows", "likes", "shares")]
 
-    def part(r: float, z: float, likes: float, re_: float, divisor: float) -> float:
+    def part(values: list[int], divisor: float) -> float:
+        r, z, likes, re_ = values
         divisor = max(divisor, 1.0)
         return (
             w[0] * math.log(r / divisor + 1)
@@ -285,16 +300,19 @@ def wci(metrics: list[tuple[datetime, int, int, int, int]], days: int, weights: 
             + w[3] * math.log(factor * re_ / divisor + 1)
         )
 
-    sums = [sum(m[i] for m in metrics) for i in range(1, 5)]
-    o_part = part(*sums, divisor=days)
-    a_part = part(*sums, divisor=len(metrics))
+    def figures(rows: list[tuple[datetime, int, int, int, int]]) -> list[list[int]]:
+        return [[m[1] for m in rows], [m[2] for m in rows], [m[3] for m in rows], [m[4] for m in rows]]
+
+    sums = [sum(column) for column in figures(metrics)]
+    o_part = part(sums, days)
+    a_part = part(sums, len(metrics))
     headlines: dict[date, tuple[datetime, int, int, int, int]] = {}
     for m in sorted(metrics):
         headlines.setdefault(local_date(m[0]), m)
     head = list(headlines.values())
-    h_sums = [sum(m[i] for m in head) for i in range(1, 5)]
-    h_part = part(*h_sums, divisor=len(head))
-    p_part = part(*(max(m[i] for m in metrics) for i in range(1, 5)), divisor=1)
+    h_sums = [sum(column) for column in figures(head)]
+    h_part = part(h_sums, len(head))
+    p_part = part([max(column) for column in figures(metrics)], 1)
     combined = (
         float(weights.get("o", 0.6)) * o_part
         + float(weights.get("a", 0.2)) * a_part
@@ -308,7 +326,7 @@ def longest_gap_days(times: list[datetime], window: MonthWindow) -> int:
     """Longest run of whole days in the month without a post (month start and end count as edges)."""
     days = sorted({local_date(t) for t in times})
     edges = [window.first_day - timedelta(days=1), *days, window.check_date + timedelta(days=1)]
-    return max((b - a).days - 1 for a, b in zip(edges, edges[1:], strict=False))
+    return max((b - a).days - 1 for a, b in pairwise(edges))
 
 
 def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scoring) -> dict[str, Any]:
@@ -363,7 +381,9 @@ def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scori
         )
 
     compromised_ids = [
-        f["id"] for f in counted if f["category"] in scoring.veto["compromised"].get("categories", ["compromised"])
+        f["id"]
+        for f in counted
+        if f["category"] in scoring.veto["compromised"].get("categories", ["compromised"])
     ]
     if compromised_ids:
         vetoes.append(
@@ -488,6 +508,7 @@ def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scori
     passed = not vetoes and points >= scoring.pass_mark
 
     considered = item.findings
+    last_post = max(item.post_times, default=item.last_post_before)
     components = {
         "check_date": window.check_date.isoformat(),
         "points": _rounded(points),
@@ -498,9 +519,7 @@ def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scori
         "update": {
             "posts": posts,
             "longest_gap_days": gap,
-            "last_post": local_date(max(item.post_times, default=item.last_post_before)).isoformat()
-            if item.post_times or item.last_post_before
-            else None,
+            "last_post": local_date(last_post).isoformat() if last_post else None,
         },
         "service": {"posts": item.service_posts, "share": round(share, 4)},
         "influence": {
@@ -514,7 +533,16 @@ def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scori
             {
                 k: f[k]
                 for k in (
-                    "id", "post_id", "category", "decision", "counts", "appeal_upheld", "date", "title", "url", "excerpt",
+                    "id",
+                    "post_id",
+                    "category",
+                    "decision",
+                    "counts",
+                    "appeal_upheld",
+                    "date",
+                    "title",
+                    "url",
+                    "excerpt",
                 )
             }
             for f in considered
@@ -535,7 +563,17 @@ def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scori
     return outcome
 
 
-DECISION_LABELS = {"confirm": "确认", "dismiss": "驳回", "escalate": "上报", "reopen": "重新打开", None: "未审核"}
+DECISION_LABELS = {
+    "confirm": "确认",
+    "dismiss": "驳回",
+    "escalate": "上报",
+    "reopen": "重新打开",
+    None: "未审核",
+}
+
+
+def _decision(decision: str | None) -> str:
+    return DECISION_LABELS.get(decision, decision or "未审核")
 
 
 def describe_changes(previous: Any, outcome: dict[str, Any]) -> list[dict[str, Any]]:
@@ -562,9 +600,23 @@ def describe_changes(previous: Any, outcome: dict[str, Any]) -> list[dict[str, A
     before_vetoes = {v["code"]: v for v in previous.veto_reasons}
     after_vetoes = {v["code"]: v for v in outcome["veto_reasons"]}
     for code in sorted(before_vetoes.keys() - after_vetoes.keys()):
-        changes.append({"field": "veto", "before": code, "after": None, "note": f"撤销单项否决：{before_vetoes[code]['label']}"})
+        changes.append(
+            {
+                "field": "veto",
+                "before": code,
+                "after": None,
+                "note": f"撤销单项否决：{before_vetoes[code]['label']}",
+            }
+        )
     for code in sorted(after_vetoes.keys() - before_vetoes.keys()):
-        changes.append({"field": "veto", "before": None, "after": code, "note": f"新增单项否决：{after_vetoes[code]['label']}"})
+        changes.append(
+            {
+                "field": "veto",
+                "before": None,
+                "after": code,
+                "note": f"新增单项否决：{after_vetoes[code]['label']}",
+            }
+        )
 
     def keyed(items: list[dict[str, Any]]) -> dict[tuple[str, Any], dict[str, Any]]:
         return {(d["code"], d.get("finding_id")): d for d in items}
@@ -574,11 +626,25 @@ def describe_changes(previous: Any, outcome: dict[str, Any]) -> list[dict[str, A
     for key in sorted(before_d.keys() - after_d.keys(), key=str):
         d = before_d[key]
         what = f"（发现 #{d['finding_id']}）" if d.get("finding_id") else ""
-        changes.append({"field": "deduction", "before": d, "after": None, "note": f"撤销扣分：{d['label']}{what} {d['points']:g} 分"})
+        changes.append(
+            {
+                "field": "deduction",
+                "before": d,
+                "after": None,
+                "note": f"撤销扣分：{d['label']}{what} {d['points']:g} 分",
+            }
+        )
     for key in sorted(after_d.keys() - before_d.keys(), key=str):
         d = after_d[key]
         what = f"（发现 #{d['finding_id']}）" if d.get("finding_id") else ""
-        changes.append({"field": "deduction", "before": None, "after": d, "note": f"新增扣分：{d['label']}{what} {d['points']:g} 分"})
+        changes.append(
+            {
+                "field": "deduction",
+                "before": None,
+                "after": d,
+                "note": f"新增扣分：{d['label']}{what} {d['points']:g} 分",
+            }
+        )
     for key in sorted(before_d.keys() & after_d.keys(), key=str):
         if before_d[key]["points"] != after_d[key]["points"]:
             d = after_d[key]
@@ -594,17 +660,31 @@ def describe_changes(previous: Any, outcome: dict[str, Any]) -> list[dict[str, A
     for f in outcome["components"]["findings"]:
         old = before_f.get(f["id"])
         if old is not None and old.get("appeal_upheld") != f["appeal_upheld"] and f["appeal_upheld"]:
-            changes.append({"field": "appeal", "before": None, "after": f["id"], "note": f"发现 #{f['id']} 申诉成立，不再计入"})
+            changes.append(
+                {
+                    "field": "appeal",
+                    "before": None,
+                    "after": f["id"],
+                    "note": f"发现 #{f['id']} 申诉成立，不再计入",
+                }
+            )
         elif old is not None and old.get("decision") != f["decision"]:
             changes.append(
                 {
                     "field": "review",
                     "before": old.get("decision"),
                     "after": f["decision"],
-                    "note": f"发现 #{f['id']} 审核结论由{DECISION_LABELS.get(old.get('decision'), old.get('decision'))}"
-                    f"变为{DECISION_LABELS.get(f['decision'], f['decision'])}",
+                    "note": f"发现 #{f['id']} 审核结论由{_decision(old.get('decision'))}"
+                    f"变为{_decision(f['decision'])}",
                 }
             )
     if not changes:
-        changes.append({"field": "versions", "before": previous.scoring_version, "after": outcome["scoring_version"], "note": "评分依据或版本变化"})
+        changes.append(
+            {
+                "field": "versions",
+                "before": previous.scoring_version,
+                "after": outcome["scoring_version"],
+                "note": "评分依据或版本变化",
+            }
+        )
     return changes

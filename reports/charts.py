@@ -9,11 +9,11 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from matplotlib import font_manager  # noqa: E402
-from matplotlib import pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import font_manager
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 
-from reports.data import ReportData  # noqa: E402
+from reports.data import ReportData
 
 # Debian's fonts-noto-cjk; the Simplified Chinese face is looked up by its family name.
 CJK_FONT_FILES = (

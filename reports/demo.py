@@ -19,7 +19,7 @@ def sample_month(session_factory: sessionmaker[Session]) -> str | None:
     """The month (Asia/Shanghai) in which most stored posts were published."""
     with session_factory() as session:
         times = session.scalars(select(Post.published_at).where(Post.published_at.is_not(None)))
-        months = Counter(local_date(t).strftime("%Y-%m") for t in times)
+        months = Counter(local_date(t).strftime("%Y-%m") for t in times if t is not None)
     return months.most_common(1)[0][0] if months else None
 
 

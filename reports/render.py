@@ -100,7 +100,9 @@ def write_reports(
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
-        raise InvalidInput(f"unknown report format(s) {', '.join(unknown) or '(none)'}: use {', '.join(FORMATS)}")
+        raise InvalidInput(
+            f"unknown report format(s) {', '.join(unknown) or '(none)'}: use {', '.join(FORMATS)}"
+        )
     with session_factory() as session:
         data = build_report(session=session, month=month, region=region, scoring=scoring)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -140,20 +142,35 @@ def write_region_reports(
     if region is not None:
         say(f"report {month} {region}")
         return write_reports(
-            session_factory=session_factory, month=month, region=region, formats=formats,
-            out_dir=out_dir, now=now, scoring=scoring,
+            session_factory=session_factory,
+            month=month,
+            region=region,
+            formats=formats,
+            out_dir=out_dir,
+            now=now,
+            scoring=scoring,
         )
     with session_factory() as session:
         data = build_report(session=session, month=month, region=None, scoring=scoring)
     say(f"report {month} (all)")
     paths = write_reports(
-        session_factory=session_factory, month=month, formats=formats, out_dir=out_dir, now=now, scoring=scoring
+        session_factory=session_factory,
+        month=month,
+        formats=formats,
+        out_dir=out_dir,
+        now=now,
+        scoring=scoring,
     )
     codes = sorted({row.subregion for row in data.accounts} - {data.root_code or ""})
     for code in codes:
         say(f"report {month} {code}")
         paths += write_reports(
-            session_factory=session_factory, month=month, region=code, formats=formats,
-            out_dir=out_dir, now=now, scoring=scoring,
+            session_factory=session_factory,
+            month=month,
+            region=code,
+            formats=formats,
+            out_dir=out_dir,
+            now=now,
+            scoring=scoring,
         )
     return paths

@@ -8,9 +8,9 @@ from typing import Any
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.writer.excel import ExcelWriter
 
 from reports.data import CountRow, ReportData, local_time
@@ -55,9 +55,9 @@ def _sheet(workbook: Workbook, title: str, columns: Sequence[Column], rows: list
         header.append(cell)
     sheet.append(header)
     styled = [
-        (index, column[2], len(column) > 3 and bool(column[3]))  # type: ignore[misc]
+        (index, column[2], len(column) > 3 and bool(column[3]))
         for index, column in enumerate(columns)
-        if column[2] or (len(column) > 3 and column[3])  # type: ignore[misc]
+        if column[2] or (len(column) > 3 and column[3])
     ]
     for row in rows:
         values: list[Any] = [safe(v) for v in row]
@@ -163,7 +163,16 @@ def workbook_for(data: ReportData) -> Workbook:
             ("原文链接", 40, None),
         ],
         [
-            [t["label"], t["account"], t["platform"], t["id"], t["date"], t.get("title"), t["excerpt"], t.get("url")]
+            [
+                t["label"],
+                t["account"],
+                t["platform"],
+                t["id"],
+                t["date"],
+                t.get("title"),
+                t["excerpt"],
+                t.get("url"),
+            ]
             for t in data.typical
         ],
     )
@@ -241,9 +250,11 @@ def workbook_for(data: ReportData) -> Workbook:
     card_rows: list[list[Any]] = []
     for r in data.accounts:
         for v in r.vetoes:
-            card_rows.append([r.name, r.rank, r.total, "单项否决", v["label"], v["detail"], None, None, None, None, None])
+            card_rows.append(
+                [r.name, r.rank, r.total, "单项否决", v["label"], v["detail"], None, None, None, None, None]
+            )
         for d in r.deductions:
-            f = r.findings.get(d["finding_id"]) if d.get("finding_id") else None
+            behind = r.findings.get(d["finding_id"]) if d.get("finding_id") else None
             card_rows.append(
                 [
                     r.name,
@@ -254,17 +265,31 @@ def workbook_for(data: ReportData) -> Workbook:
                     "已达本类扣分上限" if d.get("capped") else None,
                     -d["points"],
                     d.get("finding_id"),
-                    f["date"] if f else None,
-                    f["excerpt"] if f else None,
-                    f.get("url") if f else None,
+                    behind["date"] if behind else None,
+                    behind["excerpt"] if behind else None,
+                    behind.get("url") if behind else None,
                 ]
             )
         for b in r.bonuses:
-            card_rows.append([r.name, r.rank, r.total, "加分", b["label"], None, b["points"], None, None, None, None])
+            card_rows.append(
+                [r.name, r.rank, r.total, "加分", b["label"], None, b["points"], None, None, None, None]
+            )
         for f in r.findings.values():
             if f["appeal_upheld"]:
                 card_rows.append(
-                    [r.name, r.rank, r.total, "申诉成立", f["category"], "不计扣分", 0, f["id"], f["date"], f["excerpt"], f.get("url")]
+                    [
+                        r.name,
+                        r.rank,
+                        r.total,
+                        "申诉成立",
+                        f["category"],
+                        "不计扣分",
+                        0,
+                        f["id"],
+                        f["date"],
+                        f["excerpt"],
+                        f.get("url"),
+                    ]
                 )
     _sheet(
         workbook,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Select, and_, case, func, insert, or_, select, type_coerce
 from sqlalchemy.orm import Session
@@ -32,7 +32,10 @@ def region_prefix(code: str) -> str:
     return code[: {1: 2, 2: 4, 3: 6}[level_of(code)]]
 
 
-def _in_region(query: Select[Any], region: str | None) -> Select[Any]:
+Q = TypeVar("Q", bound=Select)
+
+
+def _in_region(query: Q, region: str | None) -> Q:
     if region is None:
         return query
     return query.where(Account.region_code.startswith(region_prefix(region)))
@@ -178,7 +181,9 @@ def iter_metrics_as_of(
 ) -> Iterator[Any]:
     """Metrics rows recorded before `as_of` for posts published in [start, end), oldest first per post."""
     query = (
-        select(PostMetrics.post_id, PostMetrics.reads, PostMetrics.wows, PostMetrics.likes, PostMetrics.shares)
+        select(
+            PostMetrics.post_id, PostMetrics.reads, PostMetrics.wows, PostMetrics.likes, PostMetrics.shares
+        )
         .join(Post, Post.id == PostMetrics.post_id)
         .join(Account, Account.id == Post.account_id)
         .where(
@@ -201,7 +206,7 @@ def last_post_before(*, session: Session, region: str | None, before: datetime) 
         .where(Account.status == "active", Post.published_at < before)
         .group_by(Post.account_id)
     )
-    return {account_id: at for account_id, at in session.execute(_in_region(query, region)) if at}
+    return {row[0]: row[1] for row in session.execute(_in_region(query, region)) if row[1]}
 
 
 def list_month_findings(
@@ -259,23 +264,29 @@ def latest_decisions(*, session: Session, finding_ids: Sequence[int], before: da
     return decisions
 
 
-def upheld_appeals(*, session: Session, finding_ids: Sequence[int], before: datetime) -> dict[int, datetime]:
+def upheld_appeals(
+    *, session: Session, finding_ids: Sequence[int], before: datetime
+) -> dict[int, datetime | None]:
     """Findings with an appeal upheld before `before`, and when it was decided."""
-    upheld: dict[int, datetime] = {}
+    upheld: dict[int, datetime | None] = {}
     for chunk in _chunks(finding_ids):
-        query = select(Appeal.finding_id, func.min(Appeal.decided_at)).where(
-            Appeal.finding_id.in_(chunk),
-            Appeal.outcome == "upheld",
-            Appeal.decided_at.is_not(None),
-            Appeal.decided_at < before,
-        ).group_by(Appeal.finding_id)
+        query = (
+            select(Appeal.finding_id, func.min(Appeal.decided_at))
+            .where(
+                Appeal.finding_id.in_(chunk),
+                Appeal.outcome == "upheld",
+                Appeal.decided_at.is_not(None),
+                Appeal.decided_at < before,
+            )
+            .group_by(Appeal.finding_id)
+        )
         for finding_id, decided_at in session.execute(query):
             upheld[finding_id] = decided_at
     return upheld
 
 
 def region_names(*, session: Session) -> dict[str, str]:
-    """Code → name of every region the registry named (placeholders that only repeat the code are left out)."""
+    """Code → name of every region the registry named (placeholders repeating the code left out)."""
     return {code: name for code, name in session.execute(select(Region.code, Region.name)) if name != code}
 
 

@@ -179,7 +179,7 @@ def _upsert_unique(*, session: Session, account_id: int, posts: Sequence[PostInp
         result.new = len(new)
         result.post_ids.extend(ids)
         history.extend(
-            _history_row(post_id, row["fetched_at"], posts[i].metrics)
+            _history_row(post_id, posts[i].fetched_at or now, posts[i].metrics)
             for post_id, row, i in zip(ids, rows, new, strict=True)
             if _has_metrics(posts[i].metrics)
         )

@@ -35,7 +35,13 @@ def assess(
     try:
         rules = load_scoring(scoring)
         session_factory = open_store()
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
             task = bar.add_task("assess", total=None)
             summary = assess_month(
                 session_factory=session_factory,
@@ -63,7 +69,9 @@ def report(
     ),
     formats: str = typer.Option("xlsx,pdf,html", "--format", help="Comma-separated: xlsx, pdf, html."),
     out: Path | None = typer.Option(None, "--out", help="Output folder (default: <data_dir>/reports)."),
-    scoring: Path | None = typer.Option(None, "--scoring", help="The scoring TOML whose report texts to use."),
+    scoring: Path | None = typer.Option(
+        None, "--scoring", help="The scoring TOML whose report texts to use."
+    ),
 ) -> None:
     """Write the month's 检查情况通报 (sections 一 to 六, charts, score cards) per region."""
     from govwatch.context import open_store
@@ -74,7 +82,13 @@ def report(
         rules = load_scoring(scoring)
         out_dir = out or get_settings().resolved_report_dir
         session_factory = open_store()
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True) as bar:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
             task = bar.add_task("report", total=None)
             paths = write_region_reports(
                 session_factory=session_factory,

@@ -49,31 +49,51 @@ def _account(
     interaction_ok: bool | None = True,
 ) -> Account:
     org = Organization(
-        name=f"{name}主办单位", region_code=region, contact_name="张三" if contact else None,
+        name=f"{name}主办单位",
+        region_code=region,
+        contact_name="张三" if contact else None,
         created_at=local(1, month=1),
     )
     session.add(org)
     session.flush()
     account = Account(
-        platform=platform, handle=f"h-{name}", name=name, organization_id=org.id, region_code=region,
-        filing_number=filing, interaction_ok=interaction_ok, created_at=local(1, month=1),
+        platform=platform,
+        handle=f"h-{name}",
+        name=name,
+        organization_id=org.id,
+        region_code=region,
+        filing_number=filing,
+        interaction_ok=interaction_ok,
+        created_at=local(1, month=1),
     )
     session.add(account)
     session.flush()
     return account
 
 
-def _posts(session: Session, account: Account, days: list[int], *, month: int = 10,
-           service_every: int = 0, reads: int = 0) -> list[Post]:
+def _posts(
+    session: Session,
+    account: Account,
+    days: list[int],
+    *,
+    month: int = 10,
+    service_every: int = 0,
+    reads: int = 0,
+) -> list[Post]:
     posts = []
     for i, day in enumerate(days):
         service = bool(service_every) and i % service_every == 0
         title = f"{'办事指南' if service else '工作动态'}：第{i + 1}期"
         text = f"{account.name}{month}月{day}日发布的{title}。" + "这是正文内容。" * 5
         post = Post(
-            account_id=account.id, source_key=f"{account.id}-{month}-{day}-{i}", title=title, text=text,
-            url=f"https://example.gov.cn/{account.id}/{month}/{day}.html", content_hash=f"h{account.id}{month}{day}{i}",
-            published_at=local(day, month=month), fetched_at=local(day, 20, month=month),
+            account_id=account.id,
+            source_key=f"{account.id}-{month}-{day}-{i}",
+            title=title,
+            text=text,
+            url=f"https://example.gov.cn/{account.id}/{month}/{day}.html",
+            content_hash=f"h{account.id}{month}{day}{i}",
+            published_at=local(day, month=month),
+            fetched_at=local(day, 20, month=month),
         )
         session.add(post)
         posts.append(post)
@@ -81,21 +101,53 @@ def _posts(session: Session, account: Account, days: list[int], *, month: int = 
     for post in posts:
         if reads:
             # Two crawls: the month-end figures count, not the later (higher) ones.
-            session.add(PostMetrics(post_id=post.id, recorded_at=post.fetched_at, reads=reads, wows=reads // 50,
-                                    likes=reads // 20, shares=reads // 40))
-            session.add(PostMetrics(post_id=post.id, recorded_at=local(5, month=11), reads=reads * 100,
-                                    wows=reads, likes=reads, shares=reads))
+            session.add(
+                PostMetrics(
+                    post_id=post.id,
+                    recorded_at=post.fetched_at,
+                    reads=reads,
+                    wows=reads // 50,
+                    likes=reads // 20,
+                    shares=reads // 40,
+                )
+            )
+            session.add(
+                PostMetrics(
+                    post_id=post.id,
+                    recorded_at=local(5, month=11),
+                    reads=reads * 100,
+                    wows=reads,
+                    likes=reads,
+                    shares=reads,
+                )
+            )
     return posts
 
 
-def _finding(session: Session, account: Account, post: Post | None, category: str, *,
-             source: str = "rule", score: float = 0.9, created: datetime | None = None, span_text: str = "") -> Finding:
+def _finding(
+    session: Session,
+    account: Account,
+    post: Post | None,
+    category: str,
+    *,
+    source: str = "rule",
+    score: float = 0.9,
+    created: datetime | None = None,
+    span_text: str = "",
+) -> Finding:
     text = post.text if post is not None else ""
     start = text.find(span_text) if span_text and span_text in text else 0
     finding = Finding(
-        account_id=account.id, post_id=post.id if post else None, category=category, score=score,
-        spans=[{"start": start, "end": start + len(span_text), "text": span_text, "source": source}] if post else [],
-        source=source, model_version="m-test", rules_version="r-test",
+        account_id=account.id,
+        post_id=post.id if post else None,
+        category=category,
+        score=score,
+        spans=[{"start": start, "end": start + len(span_text), "text": span_text, "source": source}]
+        if post
+        else [],
+        source=source,
+        model_version="m-test",
+        rules_version="r-test",
         created_at=created or ((post.fetched_at + timedelta(hours=1)) if post else local(20)),
     )
     session.add(finding)
@@ -173,8 +225,16 @@ def build_month(session_factory: sessionmaker[Session]) -> Synthetic:
             findings[f"capped_marketing_{i}"] = f.id
         f = _finding(session, capped, posts[7], "privacy", span_text="正文")
         _review(session, f, reviewer, "confirm", local(20))
-        session.add(Appeal(finding_id=f.id, operator_id=operator.id, reason="已打码", outcome="upheld",
-                           decided_by=reviewer.id, decided_at=local(1, month=11)))
+        session.add(
+            Appeal(
+                finding_id=f.id,
+                operator_id=operator.id,
+                reason="已打码",
+                outcome="upheld",
+                decided_by=reviewer.id,
+                decided_at=local(1, month=11),
+            )
+        )
         findings["appealed"] = f.id
         f = _finding(session, capped, posts[8], "unverified", span_text="正文")
         _review(session, f, reviewer, "confirm", local(27))
@@ -201,5 +261,11 @@ def build_month(session_factory: sessionmaker[Session]) -> Synthetic:
 def decide_later(session_factory: sessionmaker[Session], synthetic: Synthetic) -> None:
     """After the first assessment: the confirmed unverified finding is dismissed on review."""
     with session_factory.begin() as session:
-        session.add(Review(finding_id=synthetic.findings["later_dismissed"], reviewer_id=synthetic.reviewer_id,
-                           decision="dismiss", created_at=LATER - timedelta(hours=1)))
+        session.add(
+            Review(
+                finding_id=synthetic.findings["later_dismissed"],
+                reviewer_id=synthetic.reviewer_id,
+                decision="dismiss",
+                created_at=LATER - timedelta(hours=1),
+            )
+        )

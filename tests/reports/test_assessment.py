@@ -37,7 +37,10 @@ def outcome(assessment: Assessment) -> dict[str, Any]:
         "points": components["points"],
         "passed": assessment.passed,
         "vetoes": [[v["code"], v["label"], v["detail"], v["finding_ids"]] for v in assessment.veto_reasons],
-        "deductions": [[d["code"], d["points"], d.get("finding_id"), d.get("capped", False)] for d in components["deductions"]],
+        "deductions": [
+            [d["code"], d["points"], d.get("finding_id"), d.get("capped", False)]
+            for d in components["deductions"]
+        ],
         "bonuses": [[b["code"], b["points"]] for b in components["bonuses"]],
         "posts": components["update"]["posts"],
         "longest_gap_days": components["update"]["longest_gap_days"],
@@ -47,7 +50,9 @@ def outcome(assessment: Assessment) -> dict[str, Any]:
     }
 
 
-def by_name(session_factory: sessionmaker[Session], synthetic: Synthetic, month: str = MONTH) -> dict[str, Any]:
+def by_name(
+    session_factory: sessionmaker[Session], synthetic: Synthetic, month: str = MONTH
+) -> dict[str, Any]:
     names = {v: k for k, v in synthetic.accounts.items()}
     with session_factory() as session:
         current = current_assessments(session=session, month=month)
@@ -58,7 +63,9 @@ def pin(actual: dict[str, Any], name: str) -> None:
     """Compare with the golden file (GOVWATCH_UPDATE_GOLDEN=1 rewrites it: review the diff)."""
     path = GOLDEN.with_name(GOLDEN.stem + f"-{name}.json")
     if os.environ.get("GOVWATCH_UPDATE_GOLDEN") == "1":
-        path.write_text(json.dumps(actual, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        path.write_text(
+            json.dumps(actual, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+        )
     assert actual == json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -132,7 +139,10 @@ def test_a_later_decision_writes_a_new_revision_and_keeps_the_old(
     assess_month(session_factory=session_factory, month=MONTH, now=ASSESSED_AT)
     decide_later(session_factory, synthetic)
     # Assessed again before the decision's time: the same inputs, nothing new.
-    assert assess_month(session_factory=session_factory, month=MONTH, now=LATER - timedelta(hours=2)).written == 0
+    assert (
+        assess_month(session_factory=session_factory, month=MONTH, now=LATER - timedelta(hours=2)).written
+        == 0
+    )
     summary = assess_month(session_factory=session_factory, month=MONTH, now=LATER)
     assert (summary.revised, summary.unchanged) == (1, 6)
     pin(by_name(session_factory, synthetic), "revised")
@@ -175,7 +185,14 @@ def test_month_boundaries_and_the_check_date_are_in_asia_shanghai(
         # 31 October in UTC. Only the first one is a post in the two weeks before the check date.
         for key, at in (("late", local(31, 23)), ("next", datetime(2026, 10, 31, 16, 30, tzinfo=UTC))):
             session.add(
-                Post(account_id=account_id, source_key=key, text="x", content_hash=key, published_at=at, fetched_at=at)
+                Post(
+                    account_id=account_id,
+                    source_key=key,
+                    text="x",
+                    content_hash=key,
+                    published_at=at,
+                    fetched_at=at,
+                )
             )
     assess_month(session_factory=session_factory, month=MONTH, now=ASSESSED_AT)
     with session_factory() as session:
@@ -233,7 +250,9 @@ def test_bad_months_regions_and_scoring_files_are_refused(
         get_assessment(session=session, account_id=1, month=MONTH)
 
 
-def test_a_region_assesses_only_its_accounts(session_factory: sessionmaker[Session], synthetic: Synthetic) -> None:
+def test_a_region_assesses_only_its_accounts(
+    session_factory: sessionmaker[Session], synthetic: Synthetic
+) -> None:
     summary = assess_month(session_factory=session_factory, month=MONTH, region="150104", now=ASSESSED_AT)
     assert summary.accounts == 2  # 玉泉区人民政府 and 玉泉融媒
     with session_factory() as session:

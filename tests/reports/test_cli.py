@@ -48,11 +48,15 @@ def test_assess_then_report_from_the_command_line(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "report", "--month", month, "--format", "xlsx,html", "--out", str(out))
     assert result.returncode == 0, result.stderr
     written = sorted(p.name for p in out.iterdir())
-    assert f"govwatch-report-{month}-all.xlsx" in written and f"govwatch-report-{month}-150122.html" in written
+    assert (
+        f"govwatch-report-{month}-all.xlsx" in written and f"govwatch-report-{month}-150122.html" in written
+    )
     workbook = load_workbook(out / f"govwatch-report-{month}-all.xlsx")
     vetoes = [row for row in workbook["二、单项否决名单"].iter_rows(min_row=2, values_only=True)]
     assert ("互动功能不可用", "武川发布", "微信公众号", "武川县") in [row[:4] for row in vetoes]
-    regions = [row[1] for row in workbook["一、检查情况"].iter_rows(min_row=2, values_only=True) if row[0] == "地区"]
+    regions = [
+        row[1] for row in workbook["一、检查情况"].iter_rows(min_row=2, values_only=True) if row[0] == "地区"
+    ]
     # The registry named the counties; 呼和浩特市 (150100), created as their parent, was never named.
     assert regions == ["托克托县", "武川县"]
     title = workbook["评估信息"]["B2"].value
