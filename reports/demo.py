@@ -7,12 +7,12 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from reports.assessment import AssessSummary, assess_month, local_date
 from reports.render import write_region_reports
-from store.models import Post
+from store.models import Finding, Post, Review
 
 
 def sample_month(session_factory: sessionmaker[Session]) -> str | None:
@@ -36,6 +36,15 @@ def assess_and_report(
         f"assessment {month} (scoring {summary.scoring_version}): {summary.accounts} accounts, "
         f"{summary.passed} passed, {summary.failed} failed ({summary.vetoed} vetoed)"
     )
+    with session_factory() as session:
+        unreviewed = session.scalar(
+            select(func.count()).select_from(Finding).where(~exists().where(Review.finding_id == Finding.id))
+        )
+    if unreviewed:
+        console.print(
+            f"{unreviewed} findings await a reviewer's decision: only confirmed findings count, "
+            "so they cost no points yet"
+        )
     paths = write_region_reports(session_factory=session_factory, month=month, out_dir=out_dir, now=now)
     console.print(f"reports in {out_dir}:")
     for path in paths:

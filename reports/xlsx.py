@@ -25,6 +25,7 @@ HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DCE6F1")
 HEADER_ALIGNMENT = Alignment(vertical="center", wrap_text=True)
 WRAP = Alignment(wrap_text=True, vertical="top")
+EMPTY_NOTE = "（本月无此类情况）"
 
 
 def safe(value: Any) -> Any:
@@ -54,6 +55,8 @@ def _sheet(workbook: Workbook, title: str, columns: Sequence[Column], rows: list
         cell.alignment = HEADER_ALIGNMENT
         header.append(cell)
     sheet.append(header)
+    if not rows:
+        sheet.append([EMPTY_NOTE])
     styled = [
         (index, column[2], len(column) > 3 and bool(column[3]))
         for index, column in enumerate(columns)
