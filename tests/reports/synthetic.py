@@ -259,7 +259,8 @@ def build_month(session_factory: sessionmaker[Session]) -> Synthetic:
 
 
 def decide_later(session_factory: sessionmaker[Session], synthetic: Synthetic) -> None:
-    """After the first assessment: the confirmed unverified finding is dismissed on review."""
+    """After the first assessment: the confirmed unverified finding is dismissed on review, and the
+    operator of 新城区发布 wins an appeal against its confirmed marketing finding."""
     with session_factory.begin() as session:
         session.add(
             Review(
@@ -267,5 +268,16 @@ def decide_later(session_factory: sessionmaker[Session], synthetic: Synthetic) -
                 reviewer_id=synthetic.reviewer_id,
                 decision="dismiss",
                 created_at=LATER - timedelta(hours=1),
+            )
+        )
+        session.add(
+            Appeal(
+                finding_id=synthetic.findings["good_marketing"],
+                operator_id=synthetic.operator_id,
+                reason="转载自官方通知，并非营销",
+                outcome="upheld",
+                decided_by=synthetic.reviewer_id,
+                decided_at=LATER - timedelta(minutes=30),
+                created_at=ASSESSED_AT,
             )
         )

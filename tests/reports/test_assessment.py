@@ -144,7 +144,7 @@ def test_a_later_decision_writes_a_new_revision_and_keeps_the_old(
         == 0
     )
     summary = assess_month(session_factory=session_factory, month=MONTH, now=LATER)
-    assert (summary.revised, summary.unchanged) == (1, 6)
+    assert (summary.revised, summary.unchanged) == (2, 5)
     pin(by_name(session_factory, synthetic), "revised")
     account_id = synthetic.accounts["capped"]
     with session_factory() as session:
@@ -159,6 +159,12 @@ def test_a_later_decision_writes_a_new_revision_and_keeps_the_old(
         assert revisions[1].created_at == LATER
         assert revisions[0].scoring_version == revisions[1].scoring_version == "gw-2026.12"
         assert revisions[1].model_version == "m-test" and revisions[1].rules_version == "r-test"
+        # The appeal upheld after the first assessment restores the 5 points its finding cost.
+        good = list_assessment_revisions(session=session, account_id=synthetic.accounts["good"], month=MONTH)
+        assert [(r.revision, r.total) for r in good] == [(1, 110.0), (2, 115.0)]
+        appeal_note = f"发现 #{synthetic.findings['good_marketing']} 申诉成立，不再计入"
+        assert appeal_note in [c["note"] for c in good[1].changes]
+        assert good[1].components["deductions"] == []
 
 
 def test_metrics_are_read_as_of_the_months_end(
