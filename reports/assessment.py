@@ -563,6 +563,16 @@ def score_account_month(item: AccountInputs, window: MonthWindow, scoring: Scori
     return outcome
 
 
+CATEGORY_NAMES = {
+    "marketing": "商业营销",
+    "unverified": "未经核实信息",
+    "harmful": "有害信息",
+    "privacy": "泄露个人信息",
+    "expression": "错别字或表述错误",
+    "inactive": "长期未更新",
+    "unfiled": "未按规定备案",
+    "compromised": "账号被盗用",
+}
 DECISION_LABELS = {
     "confirm": "确认",
     "dismiss": "驳回",
@@ -676,6 +686,36 @@ def describe_changes(previous: Any, outcome: dict[str, Any]) -> list[dict[str, A
                     "after": f["decision"],
                     "note": f"发现 #{f['id']} 审核结论由{_decision(old.get('decision'))}"
                     f"变为{_decision(f['decision'])}",
+                }
+            )
+        elif old is None:
+            counted = "计入" if f["counts"] else "未计入"
+            category = CATEGORY_NAMES.get(f["category"], f["category"])
+            changes.append(
+                {
+                    "field": "finding",
+                    "before": None,
+                    "after": f["id"],
+                    "note": f"新增发现 #{f['id']}（{category}，{counted}）",
+                }
+            )
+    for label, path in (
+        ("检查日", ("check_date",)),
+        ("本月发布数", ("update", "posts")),
+        ("传播力指数", ("influence", "wci")),
+    ):
+        before_value: Any = previous.components
+        after_value: Any = outcome["components"]
+        for key in path:
+            before_value = before_value.get(key) if isinstance(before_value, dict) else None
+            after_value = after_value.get(key) if isinstance(after_value, dict) else None
+        if before_value != after_value:
+            changes.append(
+                {
+                    "field": ".".join(path),
+                    "before": before_value,
+                    "after": after_value,
+                    "note": f"{label}由 {before_value} 变为 {after_value}",
                 }
             )
     if not changes:

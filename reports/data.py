@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from reports.assessment import SHANGHAI, month_window, previous_month
+from reports.assessment import CATEGORY_NAMES, SHANGHAI, month_window, previous_month
 from reports.scoring import Scoring, load_scoring
 from store import assessments as store
 from store.errors import NotFound
@@ -25,14 +25,7 @@ PLATFORM_LABELS = {
     "other": "其他",
 }
 CATEGORY_LABELS = {
-    "marketing": "商业营销",
-    "unverified": "未经核实信息",
-    "harmful": "有害信息",
-    "privacy": "泄露个人信息",
-    "expression": "错别字或表述错误",
-    "inactive": "长期未更新",
-    "unfiled": "未按规定备案",
-    "compromised": "账号被盗用",
+    **CATEGORY_NAMES,
     "update": "更新频率",
     "service": "便民服务",
     "filing": "备案信息",

@@ -22,7 +22,7 @@ from store.assessments import (
     list_assessment_revisions,
 )
 from store.errors import InvalidInput, NotFound
-from store.models import Assessment, Post
+from store.models import Assessment, Finding, Post
 from tests.reports.synthetic import ASSESSED_AT, LATER, MONTH, Synthetic, build_month, decide_later, local
 
 GOLDEN = Path(__file__).parent / "golden" / "assessment-2026-10.json"
@@ -266,3 +266,33 @@ def test_a_region_assesses_only_its_accounts(
             synthetic.accounts["interaction"],
             synthetic.accounts["sparse"],
         }
+
+
+def test_a_new_finding_after_the_assessment_is_a_revision_that_names_it(
+    session_factory: sessionmaker[Session], synthetic: Synthetic
+) -> None:
+    assess_month(session_factory=session_factory, month=MONTH, now=ASSESSED_AT)
+    with session_factory.begin() as session:
+        post_id = session.scalars(
+            select(Post.id).where(Post.account_id == synthetic.accounts["sparse"]).order_by(Post.id)
+        ).first()
+        finding = Finding(
+            account_id=synthetic.accounts["sparse"],
+            post_id=post_id,
+            category="marketing",
+            score=0.7,
+            source="model",
+            model_version="m-new",
+            rules_version="r-test",
+            created_at=ASSESSED_AT + timedelta(days=1),
+        )
+        session.add(finding)
+        session.flush()
+        finding_id = finding.id
+    summary = assess_month(session_factory=session_factory, month=MONTH, now=ASSESSED_AT + timedelta(days=2))
+    assert (summary.revised, summary.unchanged) == (1, 6)
+    with session_factory() as session:
+        sparse = get_assessment(session=session, account_id=synthetic.accounts["sparse"], month=MONTH)
+    assert sparse.revision == 2 and sparse.total == 79  # open findings cost nothing
+    assert [c["note"] for c in sparse.changes] == [f"新增发现 #{finding_id}（商业营销，未计入）"]
+    assert sparse.model_version == "m-new"
