@@ -706,9 +706,9 @@ def describe_changes(previous: Any, outcome: dict[str, Any]) -> list[dict[str, A
     ):
         before_value: Any = previous.components
         after_value: Any = outcome["components"]
-        for key in path:
-            before_value = before_value.get(key) if isinstance(before_value, dict) else None
-            after_value = after_value.get(key) if isinstance(after_value, dict) else None
+        for name in path:
+            before_value = before_value.get(name) if isinstance(before_value, dict) else None
+            after_value = after_value.get(name) if isinstance(after_value, dict) else None
         if before_value != after_value:
             changes.append(
                 {
