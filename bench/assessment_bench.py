@@ -213,8 +213,8 @@ def load(engine: Engine, rows: dict[str, list[tuple[Any, ...]]]) -> None:
             connection.execute(text("ANALYZE"))
 
 
-def measure(engine: Engine, accounts: int, out_dir: Path) -> tuple[float, float, float]:
-    """(seconds to build the data, to assess, to write the XLSX); CPU seconds of this process printed too.
+def measure(engine: Engine, accounts: int, out_dir: Path) -> tuple[float, float, float, float]:
+    """(seconds to build the data, to assess, to write the XLSX, CPU seconds of this process for both).
 
     The CPU figure is there because the machine may be shared: wall time then includes waiting.
     """
@@ -238,7 +238,7 @@ def measure(engine: Engine, accounts: int, out_dir: Path) -> tuple[float, float,
         f"(CPU {cpu:5.1f} s)",
         flush=True,
     )
-    return built, assessed, written
+    return built, assessed, written, cpu
 
 
 def _postgres_schema() -> Iterator[Engine]:
@@ -258,17 +258,17 @@ def _postgres_schema() -> Iterator[Engine]:
 
 def run_backend(name: str, engines: Any, out: Path) -> bool:
     print(f"{name}:")
-    figures = []
+    wall, cpu = [], []
     for accounts in (BASELINE_ACCOUNTS, ACCOUNTS):
         with engines() as engine:
-            _, assessed, written = measure(engine, accounts, out / f"{name}-{accounts}")
-            figures.append(assessed + written)
-    ratio = figures[1] / figures[0]
-    ok = figures[1] < TARGET_SECONDS
+            _, assessed, written, used = measure(engine, accounts, out / f"{name}-{accounts}")
+            wall.append(assessed + written)
+            cpu.append(used)
+    ok = wall[1] < TARGET_SECONDS
     print(
-        f"  {name}: {ACCOUNTS:,} accounts in {figures[1]:.1f} s (target < {TARGET_SECONDS:.0f} s: "
-        f"{'met' if ok else 'MISSED'}); {BASELINE_ACCOUNTS:,} accounts in {figures[0]:.1f} s; "
-        f"ratio {ratio:.1f}× for 10× the data"
+        f"  {name}: {ACCOUNTS:,} accounts in {wall[1]:.1f} s (target < {TARGET_SECONDS:.0f} s: "
+        f"{'met' if ok else 'MISSED'}); {BASELINE_ACCOUNTS:,} accounts in {wall[0]:.1f} s; "
+        f"10x the data: {wall[1] / wall[0]:.1f}x the wall time, {cpu[1] / cpu[0]:.1f}x the CPU time"
     )
     return ok
 
