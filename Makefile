@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench lint typecheck clean report-deps
+.PHONY: demo test bench lint typecheck clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) on PATH"; exit 1; }
@@ -12,12 +12,6 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
-
-# What PDF reports need from Debian: CJK fonts to embed, pango for WeasyPrint, poppler to check them.
-REPORT_DEBS := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
-report-deps:
-	@missing=$$(for p in $(REPORT_DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then apt-get install -y $$missing; else echo "report dependencies present"; fi
 
 demo: $(STAMP)
 	$(BIN)/govwatch demo
