@@ -36,7 +36,7 @@ def _setup() -> None:
             "svg.fonttype": "path",
             "svg.hashsalt": "govwatch",  # stable ids: the same data gives the same SVG bytes
             "figure.dpi": 100,
-            "font.size": 11,
+            "font.size": 13,
         }
     )
 
@@ -97,7 +97,12 @@ def pass_rate_trend(data: ReportData) -> str:
     axes.plot(xs, ys, marker="o", color=COLOURS[0])
     for x, y in zip(xs, ys, strict=True):
         axes.annotate(f"{y:.0f}%", (x, y), textcoords="offset points", xytext=(0, 6), ha="center")
-    axes.set_xticks(range(len(months)), [f"{int(m[:4])}年{int(m[5:])}月" for m in months])
+    # The year only where it starts or changes, so six labels fit under the chart.
+    labels = [
+        f"{m[:4]}年{int(m[5:])}月" if i == 0 or m.endswith("-01") else f"{int(m[5:])}月"
+        for i, m in enumerate(months)
+    ]
+    axes.set_xticks(range(len(months)), labels)
     axes.set_ylim(0, 110)
     axes.set_title("近六个月合格率")
     axes.set_ylabel("合格率（%）")
