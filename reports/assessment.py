@@ -15,11 +15,12 @@ from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from reports.scoring import Scoring, load_scoring
 from store import assessments as store
-from store.errors import InvalidInput
+from store.errors import Conflict, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,25 @@ def assess_month(
     window = month_window(month).checked_at(now)
     say = progress or (lambda message: None)
     summary = AssessSummary(month=month, region=region, scoring_version=scoring.version, as_of=now)
+    try:
+        _assess(session_factory, window, region, now, scoring, summary, say)
+    except IntegrityError:
+        # Two runs wrote the same next revision: the unique (account, month, revision) kept one.
+        raise Conflict(f"another assessment of {month} was written meanwhile; run it again") from None
+    log.info("assessed %s region=%s: %s", month, region, summary)
+    return summary
+
+
+def _assess(
+    session_factory: sessionmaker[Session],
+    window: MonthWindow,
+    region: str | None,
+    now: datetime,
+    scoring: Scoring,
+    summary: AssessSummary,
+    say: Progress,
+) -> None:
+    month = window.month
     with session_factory.begin() as session:
         say("reading accounts, posts, metrics and findings")
         inputs = load_inputs(session=session, window=window, region=region, as_of=now, scoring=scoring)
@@ -176,8 +196,6 @@ def assess_month(
         say(f"writing {len(rows)} assessments")
         store.insert_assessments(session=session, rows=rows)
         summary.written = len(rows)
-    log.info("assessed %s region=%s: %s", month, region, summary)
-    return summary
 
 
 def load_inputs(
