@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from govwatch.commands import accounts, classify, crawl, db, model, users
+from govwatch.commands import accounts, assess, classify, crawl, db, model, users
 
 app = typer.Typer(
     help="govwatch: compliance monitoring of government public accounts.",
@@ -19,6 +19,8 @@ app.add_typer(users.app, name="users")
 app.add_typer(crawl.app, name="crawl")
 app.add_typer(model.app, name="model")
 app.command("classify")(classify.classify)
+app.command("assess")(assess.assess)
+app.command("report")(assess.report)
 
 
 @app.command("demo")

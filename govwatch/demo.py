@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -16,6 +17,7 @@ from govwatch.context import crawl_config, open_store
 from govwatch.registry_import import import_registry
 from govwatch.sample_site import start_sample_site
 from govwatch.settings import Settings, get_settings
+from reports.demo import assess_and_report
 from store.models import Account, CrawlRun, Post, Snapshot
 
 SAMPLE_REGISTRY = Path(__file__).parent / "sample" / "registry.csv"
@@ -42,6 +44,9 @@ def run_demo(data_dir: Path) -> None:
     print_store_totals(session_factory)
 
     classify_and_show(session_factory, settings, out=console)
+
+    console.rule("[bold]assessment and reports")
+    assess_and_report(session_factory, settings.resolved_report_dir, now=datetime.now(UTC), console=console)
 
 
 def demo_settings(data_dir: Path) -> Settings:

@@ -22,7 +22,8 @@ HEADER_ALIASES: dict[str, tuple[str, ...]] = {
     "handle": ("账号id", "平台账号", "账号标识", "微信号", "原始id", "handle", "accountid", "account_id"),
     "organization": ("主办单位", "责任主体", "运营单位", "开办主体", "开办单位", "organization", "unit"),
     "region_code": ("行政区划代码", "区划代码", "regioncode", "region_code"),
-    "region_name": ("地区名称", "地区", "行政区划", "所属地区", "regionname", "region_name"),
+    "region_name": ("行政区划名称", "地区名称", "地区", "行政区划", "所属地区", "regionname", "region_name"),
+    "interaction": ("互动功能", "留言功能", "interaction"),
     "filing_number": ("备案编号", "备案号", "filingnumber", "filing_number"),
     "filing_date": ("备案日期", "备案时间", "filingdate", "filing_date"),
     "status": ("状态", "账号状态", "运行状态", "status"),
@@ -57,6 +58,12 @@ STATUS_ALIASES: dict[str, str] = {
     "正常": "active", "运行": "active", "在用": "active", "启用": "active",
     "暂停": "suspended", "停更": "suspended", "停用": "suspended",
     "关闭": "closed", "注销": "closed", "已关闭": "closed", "已注销": "closed",
+}  # fmt: skip
+# 互动功能: whether the account's comment/message function works (no working one is a single veto).
+INTERACTION_ALIASES: dict[str, bool] = {
+    "正常": True, "有": True, "可用": True, "开通": True, "yes": True, "true": True, "1": True,
+    "无": False, "没有": False, "不可用": False, "关闭": False, "未开通": False, "失效": False,
+    "no": False, "false": False, "0": False,
 }  # fmt: skip
 SOURCE_KINDS = ("feed", "wechat", "weibo", "govsite")
 DATE_PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -94,6 +101,7 @@ class RegistryRow:
     contact: dict[str, str | None] = field(default_factory=dict)
     source: dict[str, Any] = field(default_factory=dict)
     crawl_interval_minutes: int | None = None
+    interaction_ok: bool | None = None
 
 
 @dataclass
@@ -223,8 +231,14 @@ def _validate_row(
             ) from None
         if interval < 5:
             raise ValueError(f"crawl interval {interval} is below the 5-minute minimum")
+    interaction_ok = None
+    if values.get("interaction"):
+        interaction_ok = INTERACTION_ALIASES.get(values["interaction"].lower())
+        if interaction_ok is None:
+            raise ValueError(f"unknown interaction value {values['interaction']!r} (expected 正常/无)")
     return RegistryRow(
         row=row_number,
+        interaction_ok=interaction_ok,
         platform=platform,
         handle=values["handle"],
         name=values["name"],

@@ -55,6 +55,8 @@ def _account_fields(row: RegistryRow, organization_id: int) -> dict[str, Any]:
     }
     if row.crawl_interval_minutes is not None:
         fields["crawl_interval_minutes"] = row.crawl_interval_minutes
+    if row.interaction_ok is not None:
+        fields["interaction_ok"] = row.interaction_ok
     return fields
 
 

@@ -130,6 +130,8 @@ class Account(Base):
     filing_number: Mapped[str | None] = mapped_column(String(100))
     filing_date: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(_choice(ACCOUNT_STATUSES, "account_status"), default="active")
+    # The registry's word on the account's interaction function (留言/评论/私信): False = none working.
+    interaction_ok: Mapped[bool | None] = mapped_column(Boolean)
     # What the crawler needs: {"kind": "feed|wechat|weibo|govsite", "url": ..., adapter options}.
     source: Mapped[dict[str, Any]] = mapped_column(default=dict)
     crawl_interval_minutes: Mapped[int] = mapped_column(Integer, default=360)
@@ -301,19 +303,47 @@ class Appeal(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PostMetrics(Base):
+    """The metrics of a post as one crawl saw them, so a past month is scored on its own figures."""
+
+    __tablename__ = "post_metrics"
+    __table_args__ = (Index("ix_post_metrics_post_id_recorded_at", "post_id", "recorded_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reads: Mapped[int | None] = mapped_column(BigInteger)
+    likes: Mapped[int | None] = mapped_column(BigInteger)
+    shares: Mapped[int | None] = mapped_column(BigInteger)
+    comments: Mapped[int | None] = mapped_column(BigInteger)
+    wows: Mapped[int | None] = mapped_column(BigInteger)  # 在看
+
+
 class Assessment(Base):
-    """The monthly score of one account under one scoring version."""
+    """The monthly score of one account: one row per revision, the highest revision is current."""
 
     __tablename__ = "assessments"
-    __table_args__ = (UniqueConstraint("account_id", "month", "scoring_version"),)
+    __table_args__ = (
+        UniqueConstraint("account_id", "month", "revision"),
+        Index("ix_assessments_month_account_id", "month", "account_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
     month: Mapped[str] = mapped_column(String(7))  # "2026-10"
+    revision: Mapped[int] = mapped_column(Integer, default=1)
     total: Mapped[float] = mapped_column(Float)
+    passed: Mapped[bool] = mapped_column(Boolean)
     components: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # [{"code", "label", "detail", "finding_ids"}]
     veto_reasons: Mapped[list[Any]] = mapped_column(default=list)
+    # What differs from the previous revision: [{"field", "before", "after", "note"}].
+    changes: Mapped[list[Any]] = mapped_column(default=list)
+    # SHA-256 of the outcome, so a rerun on the same inputs writes nothing.
+    digest: Mapped[str] = mapped_column(String(64))
     scoring_version: Mapped[str] = mapped_column(String(64))
+    model_version: Mapped[str] = mapped_column(String(255), default="")
+    rules_version: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -375,6 +405,7 @@ __all__ = [
     "Organization",
     "Post",
     "PostClassification",
+    "PostMetrics",
     "PostVersion",
     "Region",
     "Review",

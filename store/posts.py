@@ -12,7 +12,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from store.errors import InvalidInput, NotFound
-from store.models import POST_STATUSES, Post, PostVersion, utcnow
+from store.models import POST_STATUSES, Post, PostMetrics, PostVersion, utcnow
 from store.snapshots import put_snapshots
 
 METRICS = ("reads", "likes", "shares", "comments", "wows")
@@ -122,6 +122,7 @@ def _upsert_unique(*, session: Session, account_id: int, posts: Sequence[PostInp
     existing = _existing(session=session, account_id=account_id, keys=[item.source_key for item in posts])
     result = UpsertResult()
     now = utcnow()
+    history: list[dict[str, object]] = []  # one post_metrics row per sighting that carried metrics
     digests = [content_hash(item.title, item.text) for item in posts]
     changes = [
         existing[item.source_key].content_hash != digest or existing[item.source_key].status in GONE_STATUSES
@@ -177,6 +178,11 @@ def _upsert_unique(*, session: Session, account_id: int, posts: Sequence[PostInp
         )
         result.new = len(new)
         result.post_ids.extend(ids)
+        history.extend(
+            _history_row(post_id, posts[i].fetched_at or now, posts[i].metrics)
+            for post_id, row, i in zip(ids, rows, new, strict=True)
+            if _has_metrics(posts[i].metrics)
+        )
 
     for i, item in enumerate(posts):
         post = existing.get(item.source_key)
@@ -208,9 +214,27 @@ def _upsert_unique(*, session: Session, account_id: int, posts: Sequence[PostInp
         else:
             result.unchanged += 1
         _refresh(post, item, fetched_at)
+        if _has_metrics(item.metrics):
+            history.append(_history_row(post.id, fetched_at, item.metrics))
         result.post_ids.append(post.id)
+    if history:
+        session.execute(insert(PostMetrics), history)
     session.flush()
     return result
+
+
+def _has_metrics(metrics: Mapping[str, int | None]) -> bool:
+    return any(metrics.get(name) is not None for name in METRICS)
+
+
+def _history_row(post_id: int, recorded_at: datetime, metrics: Mapping[str, int | None]) -> dict[str, object]:
+    return {"post_id": post_id, "recorded_at": recorded_at, **_metrics(metrics)}
+
+
+def list_post_metrics(*, session: Session, post_id: int) -> list[PostMetrics]:
+    """Every crawl's metrics of a post, oldest first."""
+    query = select(PostMetrics).where(PostMetrics.post_id == post_id).order_by(PostMetrics.recorded_at)
+    return list(session.scalars(query))
 
 
 def _refresh(post: Post, item: PostInput, fetched_at: datetime) -> None:

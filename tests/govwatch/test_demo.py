@@ -19,5 +19,11 @@ def test_demo_runs_end_to_end_and_can_run_again(tmp_path: Path) -> None:
         )
         assert statuses == {"ok": 9}
         posts = connection.execute("select count(*) from posts where status = 'live'").fetchone()[0]
+        assessed = connection.execute("select count(distinct account_id) from assessments").fetchone()[0]
     assert posts > 20
     assert f"{posts} live posts" in result.stdout
+    # It ends by assessing the sample month and writing its reports, and says where they are.
+    assert assessed == 9 and "assessment 20" in result.stdout
+    reports = sorted((data_dir / "reports").glob("govwatch-report-*"))
+    assert {p.suffix for p in reports} == {".xlsx", ".pdf", ".html"}
+    assert all(str(p) in result.stdout for p in reports)
