@@ -15,7 +15,7 @@ from parsel import Selector
 from crawler.parsing.base import PageResult, ParsedPost, error_page
 from crawler.parsing.dates import parse_count, parse_datetime
 from crawler.parsing.encoding import decode_body
-from crawler.parsing.text import clean_text, first_line, html_to_text
+from crawler.parsing.text import clean_text, read_html
 
 # Checked in this order on pages without article content (never on an article that quotes them).
 NOTICES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -159,31 +159,42 @@ def parse_wechat_article(
     root = _parse_html(html)
     ids = article_ids(html, url)
     key = article_key(ids, url)
+    cgi = _cgi_data(html)
 
-    item_show_type = _js_var(html, "item_show_type") or _item_show_type_number(html)
+    item_show_type = (
+        _js_var(html, "item_show_type") or cgi.get("item_show_type") or _item_show_type_number(html)
+    )
+    is_share = item_show_type in SHARE_TYPES
+    titles = [
+        clean_text(_X_OG_TITLE(root)),
+        clean_text(_unescape_html_entities(_js_var(html, "msg_title") or "")),
+        clean_text(_unescape_html_entities(cgi.get("title") or "")),
+        clean_text(_X_TITLE(root)),
+    ]
+    title = next((candidate for candidate in titles if candidate), "")
+
     text = ""
+    links: list[dict[str, str]] = []
     images: list[str] = []
     content = _X_CONTENT(root)
-    if content:
+    if content and not is_share:
         images = [urljoin(url, src) for src in _X_DATA_SRC(content[0])]
-        text = html_to_text(content[0])
+        text, links = _read(content[0], url)
     if not text:
-        # Text share (item_show_type 10): no #js_content, the text is a script string.
-        raw = _js_object_string(html, "text_page_info", "content") or _js_var(html, "text_content")
+        # Image (8) and text (10) shares: the share's own text is a script string, read as HTML.
+        raw = (
+            cgi.get("content_noencode")
+            or _js_var(html, "content_noencode")
+            or _js_object_string(html, "text_page_info", "content")
+            or _js_var(html, "text_content")
+        )
         if raw:
-            text = clean_text(_unescape_html_entities(raw))
-    if not text:
-        # Image share (item_show_type 8): the caption is content_noencode, pictures in picture_page_info_list.
-        raw = _js_var(html, "content_noencode")
-        if raw:
-            text = clean_text(_unescape_html_entities(raw))
+            text, links = _read(raw, url)
         images = images or _picture_list(html)
-    title = clean_text(_X_TITLE(root))
-    if not title and item_show_type != "10":
-        title = clean_text(_X_OG_TITLE(root))
-        title = title or clean_text(_unescape_html_entities(_js_var(html, "msg_title") or ""))
-    if not title and text:
-        title = first_line(text)
+    if not text and content and is_share:
+        text, links = _read(content[0], url)
+    if item_show_type == "10" and title and _untitled_share(title, text, cgi):
+        title = ""  # WeChat copies the text of an untitled text share into its title fields
 
     if not text:
         visible = clean_text(" ".join(_X_VISIBLE(root)))
@@ -192,15 +203,32 @@ def parse_wechat_article(
             return PageResult(
                 kind="wechat", url=url, status=status, error=f"{NOTICE_MESSAGES[status]} at {url}"
             )
-        if content:
+        if is_share and title:
+            text = title  # a share without text: its title is all a reader sees
+        elif content:
             return error_page("wechat", url, "the article has an empty body")
-        return error_page("wechat", url, "not a WeChat article page (no #js_content, no share text)")
+        else:
+            return error_page("wechat", url, "not a WeChat article page (no #js_content, no share text)")
 
-    account = clean_text(_X_NAME(root)) or _nick_name(html)
-    author = clean_text(_X_AUTHOR_META(root)) or clean_text(_X_AUTHOR_NAME(root)) or None
-    published = parse_datetime(_js_var(html, "ct"), now=fetched_at) or parse_datetime(
-        _js_var(html, "createTime") or _X_PUBLISH_TIME(root), now=fetched_at
+    account = (
+        clean_text(_X_NAME(root))
+        or clean_text(_unescape_html_entities(cgi.get("nick_name") or ""))
+        or _nick_name(html)
     )
+    author = clean_text(_X_AUTHOR_META(root)) or clean_text(_X_AUTHOR_NAME(root)) or None
+    published = None
+    for value in (
+        _js_var(html, "ct"),
+        cgi.get("ori_create_time"),
+        _js_var(html, "ori_create_time"),
+        cgi.get("create_timestamp"),
+        _js_var(html, "createTime"),
+        cgi.get("create_time"),
+        _X_PUBLISH_TIME(root),
+    ):
+        published = parse_datetime(value, now=fetched_at) if value else None
+        if published is not None:
+            break
     copyright_stat = _js_var(html, "copyright_stat") or _js_var(html, "_copyright_stat")
     is_original: bool | None = None
     if copyright_stat is not None:
@@ -226,8 +254,55 @@ def parse_wechat_article(
         metrics={k: v for k, v in metrics.items() if v is not None},
         is_original=is_original,
         images=images,
+        links=links,
     )
     return PageResult(kind="wechat", url=url, posts=[post])
+
+
+SHARE_TYPES = ("8", "10")  # item_show_type: 8 image share (图片分享), 10 text share (文本分享)
+_WS = re.compile(r"\s+")
+
+
+def _read(html: str | Any, url: str) -> tuple[str, list[dict[str, str]]]:
+    read = read_html(html, base_url=url)
+    return read.text, read.links
+
+
+def _untitled_share(title: str, text: str, cgi: dict[str, str]) -> bool:
+    """Whether a text share's title is only a copy of its text (WeChat fills it in when none is given)."""
+    flag = cgi.get("is_user_title")
+    if flag in ("0", "1"):
+        return flag == "0"
+    squashed_title = _WS.sub("", _unescape_html_entities(title)).rstrip("…").rstrip(".")
+    squashed_text = _WS.sub("", _unescape_html_entities(text))
+    return bool(squashed_title) and squashed_text.startswith(squashed_title[:40])
+
+
+_CGI_START = re.compile(r"window\.cgiDataNew\s*=\s*\{")
+_CGI_FIELD = re.compile(
+    r"""(?<![\w$.])(content_noencode|nick_name|title|ori_create_time|create_timestamp|create_time|"""
+    r"""item_show_type|is_user_title)\s*:\s*(?:JsDecode\(\s*)?"""
+    r"""(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)")"""
+)
+
+
+def _cgi_data(html: str) -> dict[str, str]:
+    """The first value of a few fields of `window.cgiDataNew`, the 2024+ template's page data.
+
+    Only the object's own fields: the first occurrence after the assignment is the top-level one
+    (nested copies of the same names, for related articles, come later).
+    """
+    match = _CGI_START.search(html)
+    if not match:
+        return {}
+    found: dict[str, str] = {}
+    end = html.find("</script", match.end())
+    block = html[match.end() : end if end >= 0 else len(html)]
+    for field_match in _CGI_FIELD.finditer(block):
+        name = field_match.group(1)
+        if name not in found:
+            found[name] = _js_unescape(field_match.group(2) or field_match.group(3) or "")
+    return found
 
 
 def _item_show_type_number(html: str) -> str | None:
@@ -315,15 +390,23 @@ def parse_wechat_index(
     return result
 
 
+# What only an article page carries (any template, 2014 to the 2025 share pages). Looked for in the
+# whole page: a modern page is 2-4 MB, mostly inline script, with these far from its start.
 ARTICLE_MARKERS = (
     b'id="js_content"',
-    b"activity-name",
+    b"id='js_content'",
+    b'id="activity-name"',
     b"var ct ",
     b"var ct=",
+    b"window.ct ",
+    b"window.ct=",
+    b"window.cgiDataNew",
+    b"content_noencode",
     b"text_page_info",
     b"picture_page_info_list",
-    b"js_name",
-    b"weui-msg",
+    b"var msg_title",
+    b"window.msg_title",
+    b'id="js_name"',
 )
 
 
@@ -392,10 +475,10 @@ def looks_like_wechat_index(body: bytes) -> bool:
 
 
 def is_wechat_article(body: bytes) -> bool:
-    head = body[:300_000]
-    if any(marker in head for marker in ARTICLE_MARKERS):
+    """An article (or share) page, by its content: markers anywhere in the page, or a WeChat notice."""
+    if any(marker in body for marker in ARTICLE_MARKERS):
         return True
-    text = decode_body(head)[0] if len(head) < 50_000 else ""
+    text = decode_body(body[:200_000])[0] if len(body) < 200_000 else ""
     return any(phrase in text for phrase in WECHAT_ONLY_PHRASES)
 
 
