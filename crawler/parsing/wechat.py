@@ -19,9 +19,43 @@ from crawler.parsing.text import clean_text, read_html
 
 # Checked in this order on pages without article content (never on an article that quotes them).
 NOTICES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("waf", ("环境异常", "完成验证后即可继续访问", "去验证", "访问过于频繁", "请输入验证码", "安全验证")),
-    ("deleted", ("该内容已被发布者删除", "已被发布者删除", "内容已删除")),
-    ("violation", ("此内容因违规无法查看", "因违规无法查看", "此内容被多人投诉")),
+    (
+        "waf",
+        (
+            "环境异常",
+            "完成验证后即可继续访问",
+            "去验证",
+            "访问过于频繁",
+            "请输入验证码",
+            "安全验证",
+            # Sogou's WeChat search (weixin.sogou.com/antispider): "your network sent unusual requests"
+            "异常访问请求",
+            "此验证码用于确认这些请求是您的正常行为",
+            "antispider",
+            "Environment abnormal",
+            "complete the verification",
+        ),
+    ),
+    (
+        "deleted",
+        (
+            "该内容已被发布者删除",
+            "已被发布者删除",
+            "内容已删除",
+            "has been deleted by the author",
+            "has been deleted by the publisher",
+            "This content has been deleted",
+        ),
+    ),
+    (
+        "violation",
+        (
+            "此内容因违规无法查看",
+            "因违规无法查看",
+            "此内容被多人投诉",
+            "violat",  # "Unable to view this content because it violates regulations"
+        ),
+    ),
     (
         "unavailable",
         (
@@ -34,6 +68,13 @@ NOTICES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "链接已过期",
             "内容无法查看",
             "此帐号处于冻结状态",
+            "This content cannot be viewed",
+            "content is unavailable",
+            "temporarily unavailable",
+            "The link has expired",
+            "Link expired",
+            "account has been banned",
+            "account has been deactivated",
         ),
     ),
 )
@@ -126,10 +167,28 @@ def article_key(ids: dict[str, str], url: str) -> str:
 
 
 def classify_notice(text: str) -> str | None:
+    lowered = text.lower()
     for status, phrases in NOTICES:
-        if any(phrase in text for phrase in phrases):
+        if any(phrase.lower() in lowered for phrase in phrases):
             return status
     return None
+
+
+MAX_NOTICE_CHARS = 3000  # a notice page says one thing; a page with more text is something else
+
+
+def parse_wechat_notice(url: str, body: bytes, content_type: str | None = None) -> PageResult | None:
+    """A page that is only a WeChat (or Sogou) notice: deleted, violation, unavailable, verification."""
+    html, _, _ = decode_body(body, content_type)
+    root = _parse_html(html)
+    visible = clean_text(" ".join(_X_VISIBLE(root)))
+    title = clean_text(" ".join(root.xpath("//title//text()")))
+    if len(visible) > MAX_NOTICE_CHARS:
+        return None
+    status = classify_notice(f"{title}\n{visible}")
+    if status is None:
+        return None
+    return PageResult(kind="wechat", url=url, status=status, error=f"{NOTICE_MESSAGES[status]} at {url}")
 
 
 # Compiled once: this parser runs for every article crawled, and parsel's per-call CSS translation
@@ -166,7 +225,8 @@ def parse_wechat_article(
     )
     is_share = item_show_type in SHARE_TYPES
     titles = [
-        clean_text(_X_OG_TITLE(root)),
+        # og:title writes the line breaks of a share's text as a literal backslash-n
+        clean_text(_X_OG_TITLE(root).replace("\\n", "\n")),
         clean_text(_unescape_html_entities(_js_var(html, "msg_title") or "")),
         clean_text(_unescape_html_entities(cgi.get("title") or "")),
         clean_text(_X_TITLE(root)),
@@ -193,7 +253,7 @@ def parse_wechat_article(
         images = images or _picture_list(html)
     if not text and content and is_share:
         text, links = _read(content[0], url)
-    if item_show_type == "10" and title and _untitled_share(title, text, cgi):
+    if item_show_type == "10" and title and _untitled_share(html, title, text, cgi):
         title = ""  # WeChat copies the text of an untitled text share into its title fields
 
     if not text:
@@ -268,9 +328,9 @@ def _read(html: str | Any, url: str) -> tuple[str, list[dict[str, str]]]:
     return read.text, read.links
 
 
-def _untitled_share(title: str, text: str, cgi: dict[str, str]) -> bool:
+def _untitled_share(html: str, title: str, text: str, cgi: dict[str, str]) -> bool:
     """Whether a text share's title is only a copy of its text (WeChat fills it in when none is given)."""
-    flag = cgi.get("is_user_title")
+    flag = cgi.get("is_user_title") or _js_var(html, "is_user_title")
     if flag in ("0", "1"):
         return flag == "0"
     squashed_title = _WS.sub("", _unescape_html_entities(title)).rstrip("…").rstrip(".")
@@ -485,6 +545,9 @@ def is_wechat_article(body: bytes) -> bool:
 # Notices only WeChat shows: enough to tell its bare notice pages from a government site's 404 page.
 WECHAT_ONLY_PHRASES = (
     "该内容已被发布者删除",
+    "has been deleted by the author",
+    "异常访问请求",
+    "weixin.sogou.com",
     "此内容因违规无法查看",
     "此内容被多人投诉",
     "该内容暂时无法查看",
