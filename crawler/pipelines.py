@@ -256,6 +256,7 @@ def _post_input(item: PostItem) -> PostInput:
         is_original=item.is_original,
         snapshot=item.body or None,
         content_type=item.content_type,
+        links=item.links,
     )
 
 

@@ -131,6 +131,7 @@ class AccountSpider(scrapy.Spider):
             is_original=post.is_original,
             body=response.body,
             content_type=content_type(response),
+            links=list(post.links),
         )
 
     def gone_item(
