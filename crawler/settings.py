@@ -23,6 +23,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a larger page is recorded as an error, not stored
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10  # a longer chain is a loop, or a site sending us away: an error, not a page
 
 # Retries: 5xx and timeouts back off exponentially (BackoffRetryMiddleware); 429 waits for the
 # site's Retry-After (RetryAfterMiddleware), so it is not in RETRY_HTTP_CODES.

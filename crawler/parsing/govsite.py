@@ -212,7 +212,9 @@ def _list(
         if pattern is not None:
             if not pattern.search(link):
                 continue
-        elif not list_selector and (not _DETAIL_LINK.search(link) or _PAGINATION_LINK.search(link) or len(title) < 6):
+        elif not list_selector and (
+            not _DETAIL_LINK.search(link) or _PAGINATION_LINK.search(link) or len(title) < 6
+        ):
             continue
         candidates.append((entry, anchor, link, title))
     if pattern is None and not list_selector:
@@ -381,7 +383,9 @@ def densest_block(selector: Selector) -> tuple[Selector, str, list[dict[str, str
     scores: dict[Any, float] = {}
     nodes: dict[Any, Selector] = {}
     for paragraph in selector.xpath("//body//p | //body//br/.. "):
-        text = clean_text(" ".join(paragraph.xpath(".//text()[not(ancestor::a)][not(ancestor::script)]").getall()))
+        text = clean_text(
+            " ".join(paragraph.xpath(".//text()[not(ancestor::a)][not(ancestor::script)]").getall())
+        )
         if len(text) < 10:
             continue
         score = len(text) + 5 * text.count("，") + 5 * text.count("。")
@@ -409,7 +413,9 @@ def looks_like_article(selector: Selector) -> bool:
 
 # ---- title, site name, date ---------------------------------------------------------------------
 _TITLE_SEPARATOR = re.compile(r"\s*(?:_+|-{1,2}|\|+|｜|—+|–)\s*")
-_SITE_WORDS = re.compile(r"网|频道|政府|日报|晚报|新闻|电视台|广播|在线|门户|官网|\.(?:cn|com|org|net)\b", re.I)
+_SITE_WORDS = re.compile(
+    r"网|频道|政府|日报|晚报|新闻|电视台|广播|在线|门户|官网|\.(?:cn|com|org|net)\b", re.I
+)
 _COPYRIGHT_SITE = re.compile(r"([\u4e00-\u9fff]{2,12}?网)\s*(?:版权所有|All Rights Reserved)", re.I)
 _WS = re.compile(r"\s+")
 
@@ -437,7 +443,9 @@ def page_title(selector: Selector, options: Mapping[str, Any]) -> tuple[str, Sel
     for css in ("h1", "h2", "[class*=title]", "[id*=title]"):
         for node in selector.css(css):
             headings.append((clean_text(" ".join(node.css("::text").getall())).replace("\n", ""), node))
-    headings.append((clean_text(selector.css('meta[property="og:title"]::attr(content)').get(default="")), None))
+    headings.append(
+        (clean_text(selector.css('meta[property="og:title"]::attr(content)').get(default="")), None)
+    )
     headings = [(text, node) for text, node in headings if len(_ws(text)) >= 4]
     squashed = _ws(raw)
     stripped = strip_site_suffix(raw)
@@ -453,11 +461,15 @@ def page_title(selector: Selector, options: Mapping[str, Any]) -> tuple[str, Sel
     if options.get("title_selector") and headings and headings[0][1] is not None:
         return headings[0]
     for text, node in headings:
-        if node is not None and node.root.tag in ("h1", "h2") and (not stripped or _ws(stripped) in _ws(text)):
+        if (
+            node is not None
+            and node.root.tag in ("h1", "h2")
+            and (not stripped or _ws(stripped) in _ws(text))
+        ):
             return text, node
     if stripped:
         return stripped, _heading_node(selector, stripped)
-    return (headings[0] if headings else ("", None))
+    return headings[0] if headings else ("", None)
 
 
 def _heading_node(selector: Selector, title: str) -> Selector | None:
@@ -522,7 +534,9 @@ def page_date(
     meta tags, else a labelled date (发布时间：...). Not the first date of the page, which is often
     the page's build time or a side column's."""
     if options.get("date_selector"):
-        found = find_date(" ".join(selector.css(options["date_selector"]).css("::text").getall()), now=fetched_at)
+        found = find_date(
+            " ".join(selector.css(options["date_selector"]).css("::text").getall()), now=fetched_at
+        )
         if found is not None:
             return found
     near = None
@@ -530,9 +544,11 @@ def page_date(
         # The same headline can be printed twice (a hidden share header, then the article's own).
         text = _ws(" ".join(heading.css("::text").getall()))
         tag = heading.root.tag
-        twins = [
-            node for node in selector.css(tag) if _ws(" ".join(node.css("::text").getall())) == text
-        ] if isinstance(tag, str) and text else []
+        twins = (
+            [node for node in selector.css(tag) if _ws(" ".join(node.css("::text").getall())) == text]
+            if isinstance(tag, str) and text
+            else []
+        )
         for node in twins or [heading]:
             near = _date_near(selector, node, body, fetched_at)
             if near is not None:
