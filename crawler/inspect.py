@@ -197,7 +197,9 @@ def run_child(request: Mapping[str, Any]) -> dict[str, Any]:
                     return f"too many redirects (more than {limit}) at {url}"
                 if "max size" in text.lower() or "maxsize" in text.lower() or "larger than" in text.lower():
                     limit = self.settings.getint("DOWNLOAD_MAXSIZE")
-                    return f"response larger than the {limit}-byte limit once decompressed: not stored at {url}"
+                    return (
+                        f"response larger than the {limit}-byte limit once decompressed: not stored at {url}"
+                    )
                 if "robots.txt" in text:
                     return f"robots.txt of the site forbids {url}"
             return describe_failure(failure, failed_request, self.settings)

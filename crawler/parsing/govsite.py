@@ -61,7 +61,8 @@ MIN_GENERIC_CHARS = 60
 MIN_DENSE_CHARS = 80
 MIN_ARTICLE_CHARS = 150
 TITLE_META = ("ArticleTitle", "articletitle", "title")
-DATE_META = ("PubDate", "pubdate", "publishdate", "PublishDate", "firstpublishedtime", "lastmodifiedtime")
+# The article's own publish time as CMSs write it (never lastmodifiedtime: an edit or a rebuild).
+DATE_META = ("PubDate", "pubdate", "publishdate", "PublishDate", "firstpublishedtime", "publishtime")
 WITHDRAWN = (
     "该信息已撤回",
     "信息已撤回",
@@ -565,7 +566,7 @@ def page_date(
     label = _DATE_LABEL.search(page_text)
     if label and (found := find_date(page_text[label.end() : label.end() + 40], now=fetched_at)):
         return found
-    return find_date(page_text[:2000], now=fetched_at)
+    return _htmldate(selector.get(), fetched_at) or find_date(page_text[:2000], now=fetched_at)
 
 
 def _meta_date(selector: Selector, fetched_at: datetime | None) -> datetime | None:
@@ -573,9 +574,24 @@ def _meta_date(selector: Selector, fetched_at: datetime | None) -> datetime | No
     for prop in ("og:release_date", "article:published_time", "og:published_time"):
         values.append(clean_text(selector.css(f'meta[property="{prop}"]::attr(content)').get(default="")))
     dated = [value for value in (parse_datetime(v, now=fetched_at) for v in values if v) if value is not None]
-    # Prefer one that carries a time of day.
-    with_time = [value for value in dated if value.time() != datetime.min.time()]
-    return (with_time or dated or [None])[0]
+    if not dated:
+        return None
+    # The first in that order, with the time of day another tag gives for the same day.
+    first = dated[0]
+    timed = [v for v in dated if v.date() == first.date() and v.time() != datetime.min.time()]
+    return timed[0] if first.time() == datetime.min.time() and timed else first
+
+
+def _htmldate(html: str, fetched_at: datetime | None) -> datetime | None:
+    """htmldate's guess (markup and URL patterns): measured on ../shared/pages it finds the right day
+    on 9 of 10 government pages but the time on 3, so it only comes after the page's own signs."""
+    try:
+        from htmldate import find_date as htmldate_find
+
+        found = htmldate_find(html, original_date=True, extensive_search=False, outputformat="%Y-%m-%d %H:%M")
+    except Exception:  # htmldate raises assorted errors on odd markup; then there is no guess
+        return None
+    return parse_datetime(found, now=fetched_at) if found else None
 
 
 def _date_near(

@@ -89,9 +89,10 @@ _ARTICLE_LINK = re.compile(r"/s(?:/[\w-]{6,}|\?[^\"'<>\s]*__biz=)")
 
 
 _SCRIPT_BLOCK = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.S | re.I)
-# `var mid = "" || "2650";`, `window.biz = '...'`, `content_noencode: '...'` (not `d.nick_name = ...`).
+# `var mid = "" || "2650";`, `window.biz = '...'`, `content_noencode: JsDecode('...')`,
+# `var nickname = htmlDecode("...")` (not `d.nick_name = ...`).
 _ASSIGNMENT = re.compile(
-    r"""(?<![\w$.])(?:var\s+|window\.)?([A-Za-z_$][\w$]*)\s*[:=]\s*"""
+    r"""(?<![\w$.])(?:var\s+|window\.)?([A-Za-z_$][\w$]*)\s*[:=]\s*(?:(?:htmlDecode|JsDecode)\(\s*)?"""
     r"""((?:(?:"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')\s*(?:\|\|\s*)?)+)"""
 )
 

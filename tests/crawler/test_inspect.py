@@ -50,7 +50,7 @@ class Hostile(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: C901 - one branch per hostile answer
+    def do_GET(self) -> None:
         path = self.path
         try:
             if path == "/robots.txt":
