@@ -44,7 +44,8 @@ GAZETTE = """<html><head><meta http-equiv="Content-Type" content="text/html; cha
 <title>国务院办公厅关于做好2026年春耕生产工作的通知_2026年第4号国务院公报_中国政府网</title></head><body>
 <div class="top">页面生成时间：2026-01-31 03:00:00 | 无障碍 | 繁体</div>
 <div class="nav"><a href="/">首页</a> <a href="/zhengce/">政策</a> <a href="/gongbao/">公报</a></div>
-<div class="gb-main"><div class="gb-head"><div class="gb-title">国务院办公厅关于做好2026年春耕生产工作的通知</div>
+<div class="gb-main"><div class="gb-head">
+<div class="gb-title">国务院办公厅关于做好2026年春耕生产工作的通知</div>
 <div class="gb-sub">国办发〔2026〕3号　　2026年01月20日</div></div>
 <div class="gb-body">
 <p>各省、自治区、直辖市人民政府，国务院各部委、各直属机构：</p>
