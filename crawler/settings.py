@@ -58,6 +58,8 @@ EXTENSIONS = {
     "scrapy.extensions.memusage.MemoryUsage": None,
     "scrapy.extensions.feedexport.FeedExporter": None,
     "scrapy.extensions.spiderstate.SpiderState": None,
+    # Counts, errors and the final status of each account's crawl run.
+    "crawler.ledger.RunLedgerExtension": 500,
 }
 # Crawl runs hold the numbers that matter; Scrapy's own stats would only be counted and dropped.
 STATS_CLASS = "scrapy.statscollectors.DummyStatsCollector"

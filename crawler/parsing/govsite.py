@@ -197,7 +197,7 @@ def _list(
     seen: set[str] = set()
     list_selector = options.get("list_selector")
     entries = selector.css(list_selector) if list_selector else selector.css("a[href]")
-    candidates: list[tuple[Selector, Selector, str, str]] = []
+    candidates: list[tuple[Selector, Any, str, str]] = []
     for entry in entries:
         anchor = entry if entry.root.tag == "a" else entry.css(options.get("link_selector") or "a[href]")
         href = anchor.attrib.get("href", "").strip() if anchor else ""
@@ -288,7 +288,9 @@ def _detail(
     url: str, selector: Selector, options: Mapping[str, Any], fetched_at: datetime | None
 ) -> PageResult:
     body = find_body(selector, options)
-    text, links, images, node = "", [], [], None
+    text, images = "", []
+    links: list[dict[str, str]] = []
+    node: Selector | None = None
     if body is not None:
         node, text, links = body
         images = [urljoin(url, src) for src in node.css("img::attr(src)").getall()]
@@ -438,12 +440,12 @@ def page_title(selector: Selector, options: Mapping[str, Any]) -> tuple[str, Sel
     raw = clean_text(" ".join(selector.css("title::text").getall())).replace("\n", " ")
     headings: list[tuple[str, Selector | None]] = []
     if options.get("title_selector"):
-        for node in selector.css(options["title_selector"]):
-            headings.append((clean_text(" ".join(node.css("::text").getall())), node))
+        for element in selector.css(options["title_selector"]):
+            headings.append((clean_text(" ".join(element.css("::text").getall())), element))
     headings.append((_meta(selector, TITLE_META[:2]), None))
     for css in ("h1", "h2", "[class*=title]", "[id*=title]"):
-        for node in selector.css(css):
-            headings.append((clean_text(" ".join(node.css("::text").getall())).replace("\n", ""), node))
+        for element in selector.css(css):
+            headings.append((clean_text(" ".join(element.css("::text").getall())).replace("\n", ""), element))
     headings.append(
         (clean_text(selector.css('meta[property="og:title"]::attr(content)').get(default="")), None)
     )
@@ -457,17 +459,17 @@ def page_title(selector: Selector, options: Mapping[str, Any]) -> tuple[str, Sel
     if matching:
         # The longest printed headline <title> starts with; its element when it is one on the page.
         text = max(matching, key=lambda pair: len(_ws(pair[0])))[0]
-        node = next((n for t, n in matching if _ws(t) == _ws(text) and n is not None), None)
-        return text, node or _heading_node(selector, text)
+        shown = next((n for t, n in matching if _ws(t) == _ws(text) and n is not None), None)
+        return text, shown or _heading_node(selector, text)
     if options.get("title_selector") and headings and headings[0][1] is not None:
         return headings[0]
-    for text, node in headings:
+    for text, heading in headings:
         if (
-            node is not None
-            and node.root.tag in ("h1", "h2")
+            heading is not None
+            and heading.root.tag in ("h1", "h2")
             and (not stripped or _ws(stripped) in _ws(text))
         ):
-            return text, node
+            return text, heading
     if stripped:
         return stripped, _heading_node(selector, stripped)
     return headings[0] if headings else ("", None)

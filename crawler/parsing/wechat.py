@@ -375,7 +375,7 @@ def _cgi_data(html: str) -> dict[str, str]:
     for name, pattern in _CGI_PATTERNS.items():
         for field_match in pattern.finditer(block):
             start = field_match.start()
-            if start and _IDENTIFIER_CHAR.match(block[start - 1]) or block[start - 1 : start] == ".":
+            if (start and _IDENTIFIER_CHAR.match(block[start - 1])) or block[start - 1 : start] == ".":
                 continue  # another field that ends with this name (d.title, msg_title)
             found[name] = _js_unescape(field_match.group(1) or field_match.group(2) or "")
             break
