@@ -40,6 +40,9 @@ class ParsedPost:
     truncated: bool = False
     # Listing entries (WeChat index, government news list): the page to fetch for the content.
     detail_url: str | None = None
+    # The page says the post has no title of its own (an untitled WeChat text share): a listing's
+    # title for it must not stand in, or the same post would read as edited between two paths.
+    untitled: bool = False
     # Outbound links of the post's body, in order: [{"href": ..., "text": anchor text}].
     links: list[dict[str, str]] = field(default_factory=list)
 

@@ -266,7 +266,8 @@ def parse_wechat_article(
         images = images or _picture_list(html)
     if not text and content and is_share:
         text, links = _read(content[0], url)
-    if item_show_type == "10" and title and _untitled_share(html, title, text, cgi):
+    untitled = item_show_type == "10" and bool(title) and _untitled_share(html, title, text, cgi)
+    if untitled:
         title = ""  # WeChat copies the text of an untitled text share into its title fields
 
     if not text:
@@ -328,6 +329,7 @@ def parse_wechat_article(
         is_original=is_original,
         images=images,
         links=links,
+        untitled=untitled,
     )
     return PageResult(kind="wechat", url=url, posts=[post])
 

@@ -114,7 +114,7 @@ class AccountSpider(scrapy.Spider):
             url=post.url or response.meta.get("post_url") or response.url,
             text=post.text,
             fetched_at=now(),
-            title=post.title or fallback.get("title"),
+            title=post.title or (None if post.untitled else fallback.get("title")),
             author=post.author or post.account,
             published_at=post.published_at or fallback.get("published_at"),
             metrics=dict(post.metrics),
