@@ -27,6 +27,7 @@ BODY_CONTAINERS = (
     ".TRS_UEDITOR",
     "#zoom",
     "#Zoom",
+    "#Content",
     "#fontzoom",
     ".pages_content",
     "#p-detail",
@@ -393,8 +394,9 @@ def densest_block(selector: Selector) -> tuple[Selector, str, list[dict[str, str
             continue
         score = len(text) + 5 * text.count("，") + 5 * text.count("。")
         parent = paragraph.xpath("..")
-        for depth, ancestor in enumerate((paragraph, *parent, *parent.xpath(".."))):
-            if ancestor.root.tag not in (*_BLOCK_PARENTS, "p"):
+        # As readability does: a paragraph's text counts for its parent, half for the grandparent.
+        for depth, ancestor in enumerate((*parent, *parent.xpath(".."))):
+            if ancestor.root.tag not in _BLOCK_PARENTS:
                 continue
             scores[ancestor.root] = scores.get(ancestor.root, 0.0) + score / (1 + depth)
             nodes[ancestor.root] = ancestor
@@ -417,7 +419,7 @@ def looks_like_article(selector: Selector) -> bool:
 # ---- title, site name, date ---------------------------------------------------------------------
 _TITLE_SEPARATOR = re.compile(r"\s*(?:_+|-{1,2}|\|+|｜|—+|–)\s*")
 _SITE_WORDS = re.compile(
-    r"网|频道|政府|日报|晚报|新闻|电视台|广播|在线|门户|官网|\.(?:cn|com|org|net)\b", re.I
+    r"网|频道|政府|日报|晚报|公报|新闻|电视台|广播|在线|门户|官网|首页|栏目|专题|\.(?:cn|com|org|net)\b", re.I
 )
 _COPYRIGHT_SITE = re.compile(r"([\u4e00-\u9fff]{2,12}?网)\s*(?:版权所有|All Rights Reserved)", re.I)
 _WS = re.compile(r"\s+")
@@ -453,8 +455,12 @@ def page_title(selector: Selector, options: Mapping[str, Any]) -> tuple[str, Sel
     squashed = _ws(raw)
     stripped = strip_site_suffix(raw)
     cap = len(_ws(stripped)) or len(squashed)
+    # <title> that is only the site's name (某市人民政府): the page's own headline says more.
+    site_only = len(_title_parts(raw)) <= 1 and (not stripped or bool(_SITE_WORDS.search(stripped)))
     matching = [
-        (text, node) for text, node in headings if squashed.startswith(_ws(text)) and len(_ws(text)) <= cap
+        (text, node)
+        for text, node in headings
+        if not site_only and squashed.startswith(_ws(text)) and len(_ws(text)) <= cap
     ]
     if matching:
         # The longest printed headline <title> starts with; its element when it is one on the page.
@@ -463,13 +469,18 @@ def page_title(selector: Selector, options: Mapping[str, Any]) -> tuple[str, Sel
         return text, shown or _heading_node(selector, text)
     if options.get("title_selector") and headings and headings[0][1] is not None:
         return headings[0]
+    if meta := _meta(selector, TITLE_META[:2]):
+        return meta, _heading_node(selector, meta)
     for text, heading in headings:
         if (
             heading is not None
             and heading.root.tag in ("h1", "h2")
-            and (not stripped or _ws(stripped) in _ws(text))
+            and (_ws(text) != squashed if site_only else _ws(stripped) in _ws(text))
         ):
             return text, heading
+    og_title = clean_text(selector.css('meta[property="og:title"]::attr(content)').get(default=""))
+    if site_only and len(_ws(og_title)) >= 4:
+        return og_title, _heading_node(selector, og_title)
     if stripped:
         return stripped, _heading_node(selector, stripped)
     return headings[0] if headings else ("", None)

@@ -180,3 +180,17 @@ def test_text_and_links_of_a_fragment() -> None:
         {"href": "http://www.example.gov.cn/a.html", "text": "通知"},
         {"href": "https://www.gov.cn/zhengce/", "text": "https://www.gov.cn/zhengce/"},
     ]
+
+
+def test_a_title_that_is_only_the_site_name_gives_way_to_the_headline() -> None:
+    html = (
+        "<html><head><meta charset='utf-8'><title>某某县人民政府</title></head><body>"
+        "<div class='logo'><h2>某某县人民政府</h2></div><h1>某某县召开2026年春季森林防火工作会议</h1>"
+        "<div class='info'>2026-01-19 09:30 来源：县应急管理局</div><div class='zw'><p>1月19日，我县召开春季"
+        "森林防火工作会议，全面部署今春森林防火各项工作，要求各乡镇压实责任、加强巡查、严管火源。</p>"
+        "<p>会议强调，要坚持预防为主、积极消灭，确保不发生重大森林火灾。</p></div></body></html>"
+    )
+    (post,) = parse_page("govsite", URL, html.encode(), fetched_at=FETCHED).posts
+    assert post.title == "某某县召开2026年春季森林防火工作会议"
+    assert post.published_at == datetime(2026, 1, 19, 9, 30, tzinfo=CHINA)
+    assert post.author == "县应急管理局" and post.text.startswith("1月19日，我县召开春季森林防火工作会议")
