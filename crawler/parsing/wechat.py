@@ -505,6 +505,11 @@ def _index_from_clean_xml(url: str, body: bytes, fetched_at: datetime | None) ->
     if root is None or etree.QName(root).localname not in ("rss", "feed", "RDF"):
         return None
     result = PageResult(kind="wechat", url=url, listing=True)
+    from crawler.parsing.feed import feed_account
+
+    channel = root.find("{*}channel")
+    result.title = clean_text((channel if channel is not None else root).findtext("{*}title") or "") or None
+    result.account = feed_account(result.title)
     seen: set[str] = set()
     for entry in root.iter("{*}item", "{*}entry"):
         link = ""
