@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from crawler.config import CrawlConfig
 from crawler.parsing import KINDS, PageResult, ParsedPost, detect_kind, error_page, parse_page
@@ -43,6 +44,8 @@ def inspect_url(
     """
     if kind != "auto" and kind not in KINDS:
         return error_page(kind, url, f"unknown kind {kind!r} (expected auto, {', '.join(KINDS)})")
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        return error_page(kind if kind != "auto" else "unknown", url, "not an http(s) URL")
     config = config or CrawlConfig(database_url="sqlite://")
     limit = float(timeout if timeout is not None else config.timeout)
     request = {

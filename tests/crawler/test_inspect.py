@@ -186,6 +186,12 @@ def test_a_wrong_charset_declaration_still_reads_the_page(server: str, path: str
     assert post["links"] == [{"href": f"{server}/zhengce/2.html", "text": "实施方案"}]
 
 
+def test_a_malformed_url_is_an_error() -> None:
+    for url in ("not a url", "ftp://127.0.0.1/x", "http://"):
+        result, seconds = inspect(url)
+        assert result["status"] == "error" and "not an http(s) URL" in result["error"] and seconds < 1
+
+
 def test_a_5xx_is_retried_as_a_crawl_would(server: str) -> None:
     result, _ = inspect(server + "/flaky")
     assert result["status"] == "ok" and len(result["posts"]) == 1
