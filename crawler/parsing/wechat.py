@@ -217,6 +217,7 @@ _X_PUBLISH_TIME = etree.XPath('string(//*[@id="publish_time"])')
 _X_ORIGINAL = etree.XPath('boolean(//*[@id="copyright_logo"])')
 _X_VISIBLE = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
 _X_DATA_SRC = etree.XPath(".//img/@data-src")
+_X_PROFILE_CARD = etree.XPath('.//*[@id="js_top_profile" or contains(@class, "wx_follow_context")]')
 
 
 def _parse_html(html: str) -> Any:
@@ -265,6 +266,10 @@ def parse_wechat_article(
             text, links = _read(raw, url)
         images = images or _picture_list(html)
     if not text and content and is_share:
+        # Older share templates: the text in #js_content; the 2024+ one only keeps the account's
+        # follow card there (#js_top_profile), which is not the share's text.
+        for card in _X_PROFILE_CARD(content[0]):
+            card.drop_tree()
         text, links = _read(content[0], url)
     untitled = item_show_type == "10" and bool(title) and _untitled_share(html, title, text, cgi)
     if untitled:

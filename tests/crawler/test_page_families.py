@@ -194,3 +194,16 @@ def test_a_title_that_is_only_the_site_name_gives_way_to_the_headline() -> None:
     assert post.title == "某某县召开2026年春季森林防火工作会议"
     assert post.published_at == datetime(2026, 1, 19, 9, 30, tzinfo=CHINA)
     assert post.author == "县应急管理局" and post.text.startswith("1月19日，我县召开春季森林防火工作会议")
+
+
+def test_a_text_share_without_text_shows_its_title_not_the_follow_card() -> None:
+    html = (
+        '<html><head><meta property="og:title" content="今日停水通知" /></head><body>'
+        '<div id="js_content"><div id="js_top_profile" class="profile_area_hide">'
+        '<div class="wx_follow_context"><span class="wx_follow_nickname">某市发布</span>,<span>,</span></div>'
+        "</div></div><script>window.item_show_type = '10' || ''; window.ct = '1768867200' || '';"
+        "window.cgiDataNew = {nick_name: JsDecode('某市发布'), title: JsDecode('今日停水通知'),"
+        " content_noencode: JsDecode(''), text_page_info: {is_user_title: '1' * 1}};</script></body></html>"
+    )
+    (post,) = parse_page("wechat", URL, html.encode(), fetched_at=FETCHED).posts
+    assert (post.title, post.text, post.account) == ("今日停水通知", "今日停水通知", "某市发布")
