@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import datetime
@@ -78,7 +79,8 @@ def parse_weibo_page(
             return _gone(url, document)  # statuses/show or extend of a post that is gone
         if str(document.get("ok")) == "0":
             cards = data.get("cards") if isinstance(data, dict) else None
-            if cards == [] and (not message or any(m in message for m in _END_MESSAGES)):
+            later_page = "since_id" in dict(parse_qsl(urlsplit(url).query))
+            if later_page and not cards and (not message or any(m in message for m in _END_MESSAGES)):
                 return PageResult(kind="weibo", url=url)  # past the end of the timeline
             # An error answer (a closed or hidden account, a bad container id): nothing to read.
             return PageResult(
@@ -147,7 +149,9 @@ def _parse_extend(
         return _gone(url, document)
     post_id = dict(parse_qsl(urlsplit(url).query)).get("id") or str(data.get("id") or "")
     if not post_id:
-        return error_page("weibo", url, "a statuses/extend answer without the post's id in its URL")
+        # The answer itself names no post (its URL did); a crawl keys it by the post it asked for.
+        digest = hashlib.sha1(str(data.get("longTextContent")).encode("utf-8")).hexdigest()
+        post_id = f"sha1:{digest}"
     mblog = {**data, "id": post_id, "text": data.get("longTextContent") or ""}
     mblog.pop("longTextContent", None)
     post = mblog_post(mblog, url, fetched_at)

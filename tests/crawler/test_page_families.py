@@ -100,6 +100,9 @@ def test_a_news_list_stays_a_list() -> None:
         {"ok": 0, "msg": "用户不存在"},
         {"ok": 0, "errno": "100005", "msg": "请求参数错误"},
         {"ok": 0},
+        # On the first page this is an account with nothing to show (closed, hidden, wrong id);
+        # only on a later page (since_id) is it the end of the timeline.
+        {"ok": 0, "msg": "这里还没有内容", "data": {"cards": []}},
     ],
 )
 def test_weibo_error_answers_are_unavailable(answer: dict) -> None:
@@ -133,6 +136,9 @@ def test_weibo_statuses_extend_is_the_long_post() -> None:
     assert post.text == "第一段全文内容\n第二段 #春运#"
     assert post.metrics == {"shares": 5, "comments": 2, "likes": 10_000}
     assert post.links == [{"href": "https://m.weibo.cn/search?containerid=231522", "text": "#春运#"}]
+    # Saved without its URL's id (served from a file): still the post, keyed by its text.
+    (saved,) = parse_page("weibo", URL, json.dumps(answer).encode(), fetched_at=FETCHED).posts
+    assert saved.key.startswith("sha1:") and saved.text == post.text
     gone = parse_page("weibo", url, b'{"ok": 0, "msg": "\\u5df2\\u88ab\\u5220\\u9664"}', fetched_at=FETCHED)
     assert gone.status == "deleted"
 
