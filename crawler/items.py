@@ -22,6 +22,8 @@ class PostItem:
     is_original: bool | None = None
     body: bytes = b""
     content_type: str | None = None
+    # Outbound links of the body: [{"href": ..., "text": ...}] (stored as posts.links).
+    links: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass

@@ -230,6 +230,72 @@ class RedisRunLedger(RunLedger):
             return self.finish(session_factory, account_ids, reason)
 
 
+class RunLedgerExtension:
+    """The crawl-run bookkeeping as a Scrapy extension: pages fetched, errors, items dropped, and
+    each run's final status once the spider closes (after the storage pipeline stored its batches).
+
+    The spider carries the ledger of its runs (`spider.ledger`, handed in by the worker) and, in a
+    distributed round, the round (`spider.round`); a spider without a ledger (inspect) is left alone.
+    """
+
+    def __init__(self, crawler: Any) -> None:
+        self.crawler = crawler
+        self.database_url: str = crawler.settings.get("GOVWATCH_DATABASE_URL") or ""
+        signals = crawler.signals
+        from scrapy import signals as names
+
+        signals.connect(self.response_received, signal=names.response_received)
+        signals.connect(self.item_scraped, signal=names.item_scraped)
+        signals.connect(self.item_dropped, signal=names.item_dropped)
+        signals.connect(self.spider_closed, signal=names.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RunLedgerExtension:
+        return cls(crawler)
+
+    def _ledger(self, spider: Any = None) -> RunLedger | None:
+        spider = spider if spider is not None else getattr(self.crawler, "spider", None)
+        ledger = getattr(spider, "ledger", None)
+        return ledger if isinstance(ledger, RunLedger) else None
+
+    def response_received(self, response: Any, request: Any, spider: Any = None) -> None:
+        ledger = self._ledger(spider)
+        account_id = request.meta.get("account_id")
+        if ledger is not None and account_id is not None:
+            ledger.add(account_id, {"pages": 1})
+
+    def item_scraped(self, item: Any, response: Any = None, spider: Any = None) -> None:
+        from crawler.items import ErrorItem
+
+        ledger = self._ledger(spider)
+        if ledger is None or not isinstance(item, ErrorItem):
+            return
+        if ledger.error(item.account_id, item.message, blocked=item.blocked) and not item.alerted:
+            log.warning("account %s: %s", item.account_id, item.message)
+
+    def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any = None) -> None:
+        ledger = self._ledger(spider)
+        account_id = getattr(item, "account_id", None)
+        if ledger is not None and account_id is not None:
+            ledger.error(account_id, f"not stored: {exception}")
+
+    def spider_closed(self, spider: Any, reason: str) -> list[RunOutcome]:
+        ledger = self._ledger(spider)
+        if ledger is None or not self.database_url:
+            return []
+        from crawler.pipelines import shared_engine
+        from store.db import make_session_factory
+
+        session_factory = make_session_factory(shared_engine(self.database_url))
+        account_ids = list(getattr(spider, "plans", {}) or ledger.run_ids)
+        crawl_round = getattr(spider, "round", None)
+        if crawl_round is None:
+            return ledger.finish(session_factory, account_ids, reason)
+        last, lost = crawl_round.leave_spider(spider.name)
+        assert isinstance(ledger, RedisRunLedger)  # a round always comes with the shared ledger
+        return ledger.finish_shared(session_factory, account_ids, reason, last=last, lost_workers=lost)
+
+
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 

@@ -120,8 +120,6 @@ class StoragePipeline:
         self.pending: deque[Future[None]] = deque()
         self.last_flush = time.monotonic()
         crawler.signals.connect(self.response_received, signal=signals.response_received)
-        crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
-        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StoragePipeline:
@@ -140,20 +138,10 @@ class StoragePipeline:
     def response_received(self, response: Response, request: Any, spider: Any = None) -> None:
         global fetched_pages
         fetched_pages += 1
-        account_id = request.meta.get("account_id")
-        if account_id is not None:
-            self.ledger.add(account_id, {"pages": 1})
-
-    def item_dropped(self, item: Any, response: Any, exception: Exception, spider: Any = None) -> None:
-        account_id = getattr(item, "account_id", None)
-        if account_id is not None:
-            self.ledger.error(account_id, f"not stored: {exception}")
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ErrorItem):
-            if self.ledger.error(item.account_id, item.message, blocked=item.blocked) and not item.alerted:
-                log.warning("account %s: %s", item.account_id, item.message)
-            return item
+            return item  # recorded on its run by the ledger extension (crawler.ledger)
         self.buffer.append(item)
         if len(self.buffer) >= self.batch_size or time.monotonic() - self.last_flush >= self.batch_seconds:
             self.flush()
@@ -163,10 +151,6 @@ class StoragePipeline:
         self.flush()
         while self.pending:
             self.pending.popleft().result()
-
-    def spider_closed(self, spider: Any, reason: str) -> None:
-        # After close_spider: every batch is stored, and (unlike there) the reason is known.
-        spider.finish_runs(self.session_factory, reason)
 
     def flush(self) -> None:
         """Hands the buffered items to the writer thread (waiting if it is MAX_PENDING batches behind)."""
@@ -256,6 +240,7 @@ def _post_input(item: PostItem) -> PostInput:
         is_original=item.is_original,
         snapshot=item.body or None,
         content_type=item.content_type,
+        links=item.links,
     )
 
 

@@ -23,6 +23,7 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 10 * 1024 * 1024  # a larger page is recorded as an error, not stored
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 10  # a longer chain is a loop, or a site sending us away: an error, not a page
 
 # Retries: 5xx and timeouts back off exponentially (BackoffRetryMiddleware); 429 waits for the
 # site's Retry-After (RetryAfterMiddleware), so it is not in RETRY_HTTP_CODES.
@@ -57,6 +58,8 @@ EXTENSIONS = {
     "scrapy.extensions.memusage.MemoryUsage": None,
     "scrapy.extensions.feedexport.FeedExporter": None,
     "scrapy.extensions.spiderstate.SpiderState": None,
+    # Counts, errors and the final status of each account's crawl run.
+    "crawler.ledger.RunLedgerExtension": 500,
 }
 # Crawl runs hold the numbers that matter; Scrapy's own stats would only be counted and dropped.
 STATS_CLASS = "scrapy.statscollectors.DummyStatsCollector"

@@ -212,6 +212,8 @@ class Post(Base):
     is_original: Mapped[bool | None] = mapped_column(Boolean)
     status: Mapped[str] = mapped_column(_choice(POST_STATUSES, "post_status"), default="live")
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # Outbound links of the body, in order: [{"href": ..., "text": anchor text}] (None: not read).
+    links: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
     account: Mapped[Account] = relationship()
 
@@ -231,6 +233,7 @@ class PostVersion(Base):
     status: Mapped[str] = mapped_column(_choice(POST_STATUSES, "post_status"))
     snapshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("snapshots.sha256"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    links: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
 
 
 class PostClassification(Base):

@@ -42,6 +42,8 @@ class PostInput:
     is_original: bool | None = None
     snapshot: bytes | None = None
     content_type: str | None = None
+    # Outbound links of the body: [{"href": ..., "text": ...}]; None when the source gives none.
+    links: Sequence[Mapping[str, str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,7 @@ def _upsert_unique(*, session: Session, account_id: int, posts: Sequence[PostInp
                 "is_original": posts[i].is_original,
                 "status": "live",
                 "version": 1,
+                "links": _links(posts[i].links),
                 **_metrics(posts[i].metrics),
             }
             for i in new
@@ -172,6 +175,7 @@ def _upsert_unique(*, session: Session, account_id: int, posts: Sequence[PostInp
                     "status": "live",
                     "snapshot_sha256": row["snapshot_sha256"],
                     "recorded_at": row["fetched_at"],
+                    "links": row["links"],
                 }
                 for post_id, row in zip(ids, rows, strict=True)
             ],
@@ -198,6 +202,7 @@ def _upsert_unique(*, session: Session, account_id: int, posts: Sequence[PostInp
             post.content_hash = digests[i]
             post.snapshot_sha256 = sha
             post.status = "edited" if changed else "live"
+            post.links = _links(item.links)
             session.add(
                 PostVersion(
                     post_id=post.id,
@@ -208,6 +213,7 @@ def _upsert_unique(*, session: Session, account_id: int, posts: Sequence[PostInp
                     status=post.status,
                     snapshot_sha256=sha,
                     recorded_at=fetched_at,
+                    links=post.links,
                 )
             )
             result.updated += 1
@@ -251,6 +257,19 @@ def _refresh(post: Post, item: PostInput, fetched_at: datetime) -> None:
         post.author = item.author
     if item.is_original is not None:
         post.is_original = item.is_original
+    if post.links is None and item.links is not None:
+        post.links = _links(item.links)  # stored before links were read
+
+
+def _links(links: Sequence[Mapping[str, str]] | None) -> list[dict[str, str]] | None:
+    """Links as stored: a list of {"href", "text"}, both strings."""
+    if links is None:
+        return None
+    return [
+        {"href": str(link.get("href") or ""), "text": str(link.get("text") or "")}
+        for link in links
+        if link.get("href")
+    ]
 
 
 def _metrics(metrics: Mapping[str, int | None]) -> dict[str, int | None]:
@@ -294,6 +313,7 @@ def mark_posts_status(*, session: Session, account_id: int, changes: Sequence[St
                 status=change.status,
                 snapshot_sha256=sha,
                 recorded_at=change.fetched_at or now,
+                links=post.links,
             )
         )
         if change.status == "unavailable":

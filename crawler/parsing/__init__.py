@@ -15,6 +15,7 @@ from crawler.parsing.wechat import (
     looks_like_wechat_index,
     parse_wechat_article,
     parse_wechat_index,
+    parse_wechat_notice,
 )
 from crawler.parsing.weibo import looks_like_weibo, parse_weibo_page
 
@@ -52,6 +53,8 @@ def parse_page(
     if kind == "wechat":
         if is_wechat_article(body):
             return parse_wechat_article(url, body, content_type, fetched_at=fetched_at)
+        if not looks_like_feed(body) and (notice := parse_wechat_notice(url, body, content_type)):
+            return notice
         return parse_wechat_index(url, body, content_type, fetched_at=fetched_at)
     if kind == "weibo":
         return parse_weibo_page(url, body, content_type, fetched_at=fetched_at)

@@ -40,6 +40,11 @@ class ParsedPost:
     truncated: bool = False
     # Listing entries (WeChat index, government news list): the page to fetch for the content.
     detail_url: str | None = None
+    # The page says the post has no title of its own (an untitled WeChat text share): a listing's
+    # title for it must not stand in, or the same post would read as edited between two paths.
+    untitled: bool = False
+    # Outbound links of the post's body, in order: [{"href": ..., "text": anchor text}].
+    links: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +56,7 @@ class ParsedPost:
             "published_at": self.published_at.astimezone(CHINA_TZ).isoformat() if self.published_at else None,
             "text": self.text,
             "metrics": {name: value for name, value in self.metrics.items() if value is not None},
+            "links": self.links,
         }
 
 
@@ -71,11 +77,17 @@ class PageResult:
     # Some entries were lost (truncated XML): the listing cannot prove that a post vanished.
     incomplete: bool = False
     total_pages: int | None = None
+    # Lists: the list's or channel's own title and owner, when the page names them.
+    title: str | None = None
+    account: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "status": self.status,
+            "listing": self.listing,
+            "title": self.title,
+            "account": self.account,
             "posts": [post.to_json() for post in self.posts],
             "next": self.next,
             "error": self.error,

@@ -1,27 +1,22 @@
-"""Decodes fetched bytes: declared charset first, then UTF-8, then GB18030 (covers GBK and GB2312)."""
+"""Decodes fetched bytes by what they are: valid UTF-8 is UTF-8, else what the page declares.
+
+Pages re-saved by another tool often keep a `charset=gb2312` declaration over UTF-8 bytes, and a
+real GBK page is practically never valid UTF-8, so the bytes are tried as UTF-8 first. The rest is
+`w3lib.encoding.html_to_unicode` (BOM, HTTP header, <meta>/XML declaration; it maps GB2312/GBK to
+GB18030, their superset, as browsers do); a declaration the bytes contradict falls back to GB18030.
+"""
 
 from __future__ import annotations
 
 import codecs
 import re
 
+from w3lib.encoding import html_to_unicode, read_bom, resolve_encoding
+
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([\w.:-]+)["']""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
-# Government pages declared GB2312 routinely contain GBK-only characters (e.g. 镕, 堃): read them as
-# GB18030, the superset of both, as browsers do.
-_SUPERSETS = {
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "x-gbk": "gb18030",
-    "cp936": "gb18030",
-    "gb_2312-80": "gb18030",
-    "iso-8859-1": "cp1252",
-    "latin-1": "cp1252",
-    "ascii": "utf-8",
-    "us-ascii": "utf-8",
-}
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_FALLBACK = "gb18030"  # the Chinese web's other encoding; decodes GBK and GB2312 too
 
 
 def _normalize(name: str | bytes | None) -> str | None:
@@ -29,12 +24,13 @@ def _normalize(name: str | bytes | None) -> str | None:
         return None
     if isinstance(name, bytes):
         name = name.decode("ascii", "ignore")
-    name = name.strip().lower()
+    resolved = resolve_encoding(name.strip().lower())
+    if not resolved:
+        return None
     try:
-        canonical = codecs.lookup(name).name
+        return codecs.lookup(resolved).name
     except LookupError:
         return None
-    return _SUPERSETS.get(name) or _SUPERSETS.get(canonical) or canonical
 
 
 def declared_encoding(body: bytes, content_type: str | None = None) -> str | None:
@@ -51,23 +47,31 @@ def declared_encoding(body: bytes, content_type: str | None = None) -> str | Non
 
 def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, str, bool]:
     """(text, encoding used, whether undecodable bytes had to be replaced)."""
-    for bom, name in _BOMS:
-        if body.startswith(bom):
-            return body[len(bom) :].decode(name, "replace"), name, False
-    declared = declared_encoding(body, content_type)
-    candidates = [name for name in (declared, "utf-8", "gb18030") if name]
-    for name in dict.fromkeys(candidates):
+    bom, _ = read_bom(body)
+    if bom is None:
         try:
-            return body.decode(name), name, False
-        except (UnicodeDecodeError, LookupError):
-            continue
-    try:
-        from charset_normalizer import from_bytes
+            return body.decode("utf-8"), "utf-8", False
+        except UnicodeDecodeError:
+            pass
+    encoding, text = html_to_unicode(content_type, body, default_encoding=_FALLBACK)
+    if "\ufffd" not in text:
+        return text, _normalize(encoding) or encoding, False
+    if bom is None and _normalize(encoding) != _FALLBACK:
+        try:  # the declaration is wrong: the bytes are not in what it names
+            return body.decode(_FALLBACK), _FALLBACK, False
+        except UnicodeDecodeError:
+            pass
+    return text, _normalize(encoding) or encoding, True
 
-        best = from_bytes(body[:65536]).best()
-        if best is not None and best.encoding:
-            return body.decode(best.encoding, "replace"), best.encoding, True
-    except Exception:  # a detector failure must not stop the crawl; fall through to replacement
-        pass
-    name = declared or "utf-8"
-    return body.decode(name, "replace"), name, True
+
+_CONTROL_BYTES = bytes(set(range(32)) - {9, 10, 12, 13})
+
+
+def looks_binary(body: bytes) -> bool:
+    """True for bytes no web page is made of: NUL bytes, or many control bytes, near the start."""
+    head = body[:8192]
+    if not head:
+        return False
+    if b"\x00" in head:
+        return True
+    return len(head) - len(head.translate(None, _CONTROL_BYTES)) > len(head) // 20

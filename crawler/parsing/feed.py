@@ -32,6 +32,23 @@ def looks_like_feed(body: bytes) -> bool:
     )
 
 
+# A bridge names its channels "<account> | <bridge>" (wechat-feeds) or "<account> - <tool>": the
+# tool's name is ASCII, the account's is not.
+_BRIDGE_SUFFIX = re.compile(r"\s+[|｜-]\s+[\x21-\x7e][\x20-\x7e]*$")
+
+
+def feed_account(channel: str | None) -> str | None:
+    """The account a channel title names, without a bridge's own name after it."""
+    if not channel:
+        return None
+    account = channel
+    while (match := _BRIDGE_SUFFIX.search(account)) and match.start() > 0:
+        if not re.search(r"[^\x00-\x7f]", account[: match.start()]):
+            break  # an all-ASCII title: the suffix may be part of the name
+        account = account[: match.start()]
+    return account.strip() or channel
+
+
 def parse_feed(
     url: str, body: bytes, content_type: str | None = None, *, fetched_at: datetime | None = None
 ) -> PageResult:
@@ -59,7 +76,9 @@ def parse_feed(
         result.error = (
             f"malformed feed ({exception}); kept {len(entries)} complete entries, dropped {dropped} at {url}"
         )
-    account = clean_text(parsed.feed.get("title", "")) or None
+    channel = clean_text(parsed.feed.get("title", "")) or None
+    result.title = channel
+    result.account = account = feed_account(channel)
     seen: set[str] = set()
     for entry in entries:
         post = _entry_post(entry, url, account, fetched_at)
@@ -123,8 +142,9 @@ def parse_json_feed(
         return error_page("feed", url, f"malformed JSON Feed ({error.msg} at line {error.lineno})")
     if not isinstance(document, dict) or not isinstance(document.get("items"), list):
         return error_page("feed", url, "JSON document is not a JSON Feed (no items list)")
-    account = clean_text(str(document.get("title") or "")) or None
-    result = PageResult(kind="feed", url=url)
+    channel = clean_text(str(document.get("title") or "")) or None
+    account = feed_account(channel)
+    result = PageResult(kind="feed", url=url, title=channel, account=account)
     seen: set[str] = set()
     for item in document["items"]:
         if not isinstance(item, dict):

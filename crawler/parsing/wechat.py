@@ -15,13 +15,47 @@ from parsel import Selector
 from crawler.parsing.base import PageResult, ParsedPost, error_page
 from crawler.parsing.dates import parse_count, parse_datetime
 from crawler.parsing.encoding import decode_body
-from crawler.parsing.text import clean_text, first_line, html_to_text
+from crawler.parsing.text import clean_text, read_html
 
 # Checked in this order on pages without article content (never on an article that quotes them).
 NOTICES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("waf", ("环境异常", "完成验证后即可继续访问", "去验证", "访问过于频繁", "请输入验证码", "安全验证")),
-    ("deleted", ("该内容已被发布者删除", "已被发布者删除", "内容已删除")),
-    ("violation", ("此内容因违规无法查看", "因违规无法查看", "此内容被多人投诉")),
+    (
+        "waf",
+        (
+            "环境异常",
+            "完成验证后即可继续访问",
+            "去验证",
+            "访问过于频繁",
+            "请输入验证码",
+            "安全验证",
+            # Sogou's WeChat search (weixin.sogou.com/antispider): "your network sent unusual requests"
+            "异常访问请求",
+            "此验证码用于确认这些请求是您的正常行为",
+            "antispider",
+            "Environment abnormal",
+            "complete the verification",
+        ),
+    ),
+    (
+        "deleted",
+        (
+            "该内容已被发布者删除",
+            "已被发布者删除",
+            "内容已删除",
+            "has been deleted by the author",
+            "has been deleted by the publisher",
+            "This content has been deleted",
+        ),
+    ),
+    (
+        "violation",
+        (
+            "此内容因违规无法查看",
+            "因违规无法查看",
+            "此内容被多人投诉",
+            "violat",  # "Unable to view this content because it violates regulations"
+        ),
+    ),
     (
         "unavailable",
         (
@@ -34,6 +68,13 @@ NOTICES: tuple[tuple[str, tuple[str, ...]], ...] = (
             "链接已过期",
             "内容无法查看",
             "此帐号处于冻结状态",
+            "This content cannot be viewed",
+            "content is unavailable",
+            "temporarily unavailable",
+            "The link has expired",
+            "Link expired",
+            "account has been banned",
+            "account has been deactivated",
         ),
     ),
 )
@@ -47,36 +88,49 @@ _JS_STRING = r"""(?:"((?:\\.|[^"\\])*)"|'((?:\\.|[^'\\])*)')"""
 _ARTICLE_LINK = re.compile(r"/s(?:/[\w-]{6,}|\?[^\"'<>\s]*__biz=)")
 
 
-_SCRIPT_BLOCK = re.compile(r"<script\b[^>]*>(.*?)</script\s*>", re.S | re.I)
-# `var mid = "" || "2650";`, `window.biz = '...'`, `content_noencode: '...'` (not `d.nick_name = ...`).
-_ASSIGNMENT = re.compile(
-    r"""(?<![\w$.])(?:var\s+|window\.)?([A-Za-z_$][\w$]*)\s*[:=]\s*"""
+# The script variables the parser reads. Matching only these names (instead of every assignment
+# in ~3 MB of inline script, then picking) is what keeps a modern article page at a few ms.
+SCRIPT_NAMES = (
+    "biz", "_biz", "mid", "_mid", "appmsgid", "idx", "_idx", "sn", "_sn", "msg_link", "item_show_type",
+    "msg_title", "ct", "ori_create_time", "createTime", "copyright_stat", "_copyright_stat", "read_num",
+    "old_like_num", "like_num", "share_num", "comment_count", "friend_like_num", "wow_num", "nickname",
+    "content_noencode", "text_content", "is_user_title",
+)  # fmt: skip
+_VALUE = (
+    r"""\s*[:=]\s*(?:(?:htmlDecode|JsDecode)\(\s*)?"""
     r"""((?:(?:"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')\s*(?:\|\|\s*)?)+)"""
 )
+# One pattern per name, each starting with the name itself: the regex engine then skips through
+# the page to each occurrence of that literal, instead of trying every position.
+_NAMED = {name: re.compile(re.escape(name) + _VALUE) for name in SCRIPT_NAMES}
+_IDENTIFIER_CHAR = re.compile(r"[\w$]")
 
 
 @lru_cache(maxsize=8)
 def _script_vars(html: str) -> dict[str, str]:
-    """Every string the page's scripts assign, first non-empty value per name, in one pass.
-
-    One pass instead of a search per variable: a real article page carries ~100 KB of inline
-    script, and this runs for every article crawled.
-    """
+    """The first non-empty string each of SCRIPT_NAMES is assigned (`var x = "..."`,
+    `window.x = '...' || ''`, `x: JsDecode('...')`), not `d.x = ...` nor `other_x = ...`."""
     found: dict[str, str] = {}
-    for script in _SCRIPT_BLOCK.findall(html):
-        for match in _ASSIGNMENT.finditer(script):
-            name = match.group(1)
-            if name in found:
+    for name, pattern in _NAMED.items():
+        for match in pattern.finditer(html):
+            start = match.start()
+            before = html[start - 1] if start else ""
+            if before and _IDENTIFIER_CHAR.match(before):
                 continue
-            for double, single in re.findall(_JS_STRING, match.group(2)):
-                if double or single:
-                    found[name] = _js_unescape(double or single)
-                    break
+            if before == "." and not html.endswith("window.", 0, start):
+                continue
+            value = next((d or s for d, s in _JS_STRING_RE.findall(match.group(1)) if d or s), None)
+            if value:
+                found[name] = _js_unescape(value)
+                break
     return found
 
 
+_JS_STRING_RE = re.compile(_JS_STRING)
+
+
 def _js_var(html: str, name: str) -> str | None:
-    """The first non-empty string a script assigns to `name`."""
+    """The first non-empty string a script assigns to `name` (one of SCRIPT_NAMES)."""
     return _script_vars(html).get(name) if html else None
 
 
@@ -126,10 +180,28 @@ def article_key(ids: dict[str, str], url: str) -> str:
 
 
 def classify_notice(text: str) -> str | None:
+    lowered = text.lower()
     for status, phrases in NOTICES:
-        if any(phrase in text for phrase in phrases):
+        if any(phrase.lower() in lowered for phrase in phrases):
             return status
     return None
+
+
+MAX_NOTICE_CHARS = 3000  # a notice page says one thing; a page with more text is something else
+
+
+def parse_wechat_notice(url: str, body: bytes, content_type: str | None = None) -> PageResult | None:
+    """A page that is only a WeChat (or Sogou) notice: deleted, violation, unavailable, verification."""
+    html, _, _ = decode_body(body, content_type)
+    root = _parse_html(html)
+    visible = clean_text(" ".join(_X_VISIBLE(root)))
+    title = clean_text(" ".join(root.xpath("//title//text()")))
+    if len(visible) > MAX_NOTICE_CHARS:
+        return None
+    status = classify_notice(f"{title}\n{visible}")
+    if status is None:
+        return None
+    return PageResult(kind="wechat", url=url, status=status, error=f"{NOTICE_MESSAGES[status]} at {url}")
 
 
 # Compiled once: this parser runs for every article crawled, and parsel's per-call CSS translation
@@ -145,6 +217,7 @@ _X_PUBLISH_TIME = etree.XPath('string(//*[@id="publish_time"])')
 _X_ORIGINAL = etree.XPath('boolean(//*[@id="copyright_logo"])')
 _X_VISIBLE = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
 _X_DATA_SRC = etree.XPath(".//img/@data-src")
+_X_PROFILE_CARD = etree.XPath('.//*[@id="js_top_profile" or contains(@class, "wx_follow_context")]')
 
 
 def _parse_html(html: str) -> Any:
@@ -159,31 +232,48 @@ def parse_wechat_article(
     root = _parse_html(html)
     ids = article_ids(html, url)
     key = article_key(ids, url)
+    cgi = _cgi_data(html)
 
-    item_show_type = _js_var(html, "item_show_type") or _item_show_type_number(html)
+    item_show_type = (
+        _js_var(html, "item_show_type") or cgi.get("item_show_type") or _item_show_type_number(html)
+    )
+    is_share = item_show_type in SHARE_TYPES
+    titles = [
+        # og:title writes the line breaks of a share's text as a literal backslash-n
+        clean_text(_X_OG_TITLE(root).replace("\\n", "\n")),
+        clean_text(_unescape_html_entities(_js_var(html, "msg_title") or "")),
+        clean_text(_unescape_html_entities(cgi.get("title") or "")),
+        clean_text(_X_TITLE(root)),
+    ]
+    title = next((candidate for candidate in titles if candidate), "")
+
     text = ""
+    links: list[dict[str, str]] = []
     images: list[str] = []
     content = _X_CONTENT(root)
-    if content:
+    if content and not is_share:
         images = [urljoin(url, src) for src in _X_DATA_SRC(content[0])]
-        text = html_to_text(content[0])
+        text, links = _read(content[0], url)
     if not text:
-        # Text share (item_show_type 10): no #js_content, the text is a script string.
-        raw = _js_object_string(html, "text_page_info", "content") or _js_var(html, "text_content")
+        # Image (8) and text (10) shares: the share's own text is a script string, read as HTML.
+        raw = (
+            cgi.get("content_noencode")
+            or _js_var(html, "content_noencode")
+            or _js_object_string(html, "text_page_info", "content")
+            or _js_var(html, "text_content")
+        )
         if raw:
-            text = clean_text(_unescape_html_entities(raw))
-    if not text:
-        # Image share (item_show_type 8): the caption is content_noencode, pictures in picture_page_info_list.
-        raw = _js_var(html, "content_noencode")
-        if raw:
-            text = clean_text(_unescape_html_entities(raw))
+            text, links = _read(raw, url)
         images = images or _picture_list(html)
-    title = clean_text(_X_TITLE(root))
-    if not title and item_show_type != "10":
-        title = clean_text(_X_OG_TITLE(root))
-        title = title or clean_text(_unescape_html_entities(_js_var(html, "msg_title") or ""))
-    if not title and text:
-        title = first_line(text)
+    if not text and content and is_share:
+        # Older share templates: the text in #js_content; the 2024+ one only keeps the account's
+        # follow card there (#js_top_profile), which is not the share's text.
+        for card in _X_PROFILE_CARD(content[0]):
+            card.drop_tree()
+        text, links = _read(content[0], url)
+    untitled = item_show_type == "10" and bool(title) and _untitled_share(html, title, text, cgi)
+    if untitled:
+        title = ""  # WeChat copies the text of an untitled text share into its title fields
 
     if not text:
         visible = clean_text(" ".join(_X_VISIBLE(root)))
@@ -192,15 +282,32 @@ def parse_wechat_article(
             return PageResult(
                 kind="wechat", url=url, status=status, error=f"{NOTICE_MESSAGES[status]} at {url}"
             )
-        if content:
+        if is_share and title:
+            text = title  # a share without text: its title is all a reader sees
+        elif content:
             return error_page("wechat", url, "the article has an empty body")
-        return error_page("wechat", url, "not a WeChat article page (no #js_content, no share text)")
+        else:
+            return error_page("wechat", url, "not a WeChat article page (no #js_content, no share text)")
 
-    account = clean_text(_X_NAME(root)) or _nick_name(html)
-    author = clean_text(_X_AUTHOR_META(root)) or clean_text(_X_AUTHOR_NAME(root)) or None
-    published = parse_datetime(_js_var(html, "ct"), now=fetched_at) or parse_datetime(
-        _js_var(html, "createTime") or _X_PUBLISH_TIME(root), now=fetched_at
+    account = (
+        clean_text(_X_NAME(root))
+        or clean_text(_unescape_html_entities(cgi.get("nick_name") or ""))
+        or _nick_name(html)
     )
+    author = clean_text(_X_AUTHOR_META(root)) or clean_text(_X_AUTHOR_NAME(root)) or None
+    published = None
+    for value in (
+        _js_var(html, "ct"),
+        cgi.get("ori_create_time"),
+        _js_var(html, "ori_create_time"),
+        cgi.get("create_timestamp"),
+        _js_var(html, "createTime"),
+        cgi.get("create_time"),
+        _X_PUBLISH_TIME(root),
+    ):
+        published = parse_datetime(value, now=fetched_at) if value else None
+        if published is not None:
+            break
     copyright_stat = _js_var(html, "copyright_stat") or _js_var(html, "_copyright_stat")
     is_original: bool | None = None
     if copyright_stat is not None:
@@ -226,8 +333,60 @@ def parse_wechat_article(
         metrics={k: v for k, v in metrics.items() if v is not None},
         is_original=is_original,
         images=images,
+        links=links,
+        untitled=untitled,
     )
     return PageResult(kind="wechat", url=url, posts=[post])
+
+
+SHARE_TYPES = ("8", "10")  # item_show_type: 8 image share (图片分享), 10 text share (文本分享)
+_WS = re.compile(r"\s+")
+
+
+def _read(html: str | Any, url: str) -> tuple[str, list[dict[str, str]]]:
+    read = read_html(html, base_url=url)
+    return read.text, read.links
+
+
+def _untitled_share(html: str, title: str, text: str, cgi: dict[str, str]) -> bool:
+    """Whether a text share's title is only a copy of its text (WeChat fills it in when none is given)."""
+    flag = cgi.get("is_user_title") or _js_var(html, "is_user_title")
+    if flag in ("0", "1"):
+        return flag == "0"
+    squashed_title = _WS.sub("", _unescape_html_entities(title)).rstrip("…").rstrip(".")
+    squashed_text = _WS.sub("", _unescape_html_entities(text))
+    return bool(squashed_title) and squashed_text.startswith(squashed_title[:40])
+
+
+_CGI_START = re.compile(r"window\.cgiDataNew\s*=\s*\{")
+_CGI_FIELDS = (
+    "content_noencode", "nick_name", "title", "ori_create_time", "create_timestamp", "create_time",
+    "item_show_type", "is_user_title",
+)  # fmt: skip
+_CGI_VALUE = r"""\s*:\s*(?:JsDecode\(\s*)?(?:'((?:\\.|[^'\\])*)'|"((?:\\.|[^"\\])*)")"""
+_CGI_PATTERNS = {name: re.compile(re.escape(name) + _CGI_VALUE) for name in _CGI_FIELDS}
+
+
+def _cgi_data(html: str) -> dict[str, str]:
+    """The first value of a few fields of `window.cgiDataNew`, the 2024+ template's page data.
+
+    Only the object's own fields: the first occurrence after the assignment is the top-level one
+    (nested copies of the same names, for related articles, come later).
+    """
+    match = _CGI_START.search(html)
+    if not match:
+        return {}
+    found: dict[str, str] = {}
+    end = html.find("</script", match.end())
+    block = html[match.end() : end if end >= 0 else len(html)]
+    for name, pattern in _CGI_PATTERNS.items():
+        for field_match in pattern.finditer(block):
+            start = field_match.start()
+            if (start and _IDENTIFIER_CHAR.match(block[start - 1])) or block[start - 1 : start] == ".":
+                continue  # another field that ends with this name (d.title, msg_title)
+            found[name] = _js_unescape(field_match.group(1) or field_match.group(2) or "")
+            break
+    return found
 
 
 def _item_show_type_number(html: str) -> str | None:
@@ -315,15 +474,23 @@ def parse_wechat_index(
     return result
 
 
+# What only an article page carries (any template, 2014 to the 2025 share pages). Looked for in the
+# whole page: a modern page is 2-4 MB, mostly inline script, with these far from its start.
 ARTICLE_MARKERS = (
     b'id="js_content"',
-    b"activity-name",
+    b"id='js_content'",
+    b'id="activity-name"',
     b"var ct ",
     b"var ct=",
+    b"window.ct ",
+    b"window.ct=",
+    b"window.cgiDataNew",
+    b"content_noencode",
     b"text_page_info",
     b"picture_page_info_list",
-    b"js_name",
-    b"weui-msg",
+    b"var msg_title",
+    b"window.msg_title",
+    b'id="js_name"',
 )
 
 
@@ -343,6 +510,11 @@ def _index_from_clean_xml(url: str, body: bytes, fetched_at: datetime | None) ->
     if root is None or etree.QName(root).localname not in ("rss", "feed", "RDF"):
         return None
     result = PageResult(kind="wechat", url=url, listing=True)
+    from crawler.parsing.feed import feed_account
+
+    channel = root.find("{*}channel")
+    result.title = clean_text((channel if channel is not None else root).findtext("{*}title") or "") or None
+    result.account = feed_account(result.title)
     seen: set[str] = set()
     for entry in root.iter("{*}item", "{*}entry"):
         link = ""
@@ -392,16 +564,19 @@ def looks_like_wechat_index(body: bytes) -> bool:
 
 
 def is_wechat_article(body: bytes) -> bool:
-    head = body[:300_000]
-    if any(marker in head for marker in ARTICLE_MARKERS):
+    """An article (or share) page, by its content: markers anywhere in the page, or a WeChat notice."""
+    if any(marker in body for marker in ARTICLE_MARKERS):
         return True
-    text = decode_body(head)[0] if len(head) < 50_000 else ""
+    text = decode_body(body[:200_000])[0] if len(body) < 200_000 else ""
     return any(phrase in text for phrase in WECHAT_ONLY_PHRASES)
 
 
 # Notices only WeChat shows: enough to tell its bare notice pages from a government site's 404 page.
 WECHAT_ONLY_PHRASES = (
     "该内容已被发布者删除",
+    "has been deleted by the author",
+    "异常访问请求",
+    "weixin.sogou.com",
     "此内容因违规无法查看",
     "此内容被多人投诉",
     "该内容暂时无法查看",

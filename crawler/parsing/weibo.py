@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import datetime
@@ -11,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from crawler.parsing.base import PageResult, ParsedPost, error_page
 from crawler.parsing.dates import parse_count, parse_datetime
 from crawler.parsing.encoding import decode_body
-from crawler.parsing.text import html_to_text
+from crawler.parsing.text import TextAndLinks, read_html
 
 _EMOJI_IMG = re.compile(r"""<img[^>]*?\balt=["']([^"']*)["'][^>]*>""", re.IGNORECASE)
 _FULL_TEXT_LINK = re.compile(
@@ -70,13 +71,24 @@ def parse_weibo_page(
     data = document.get("data")
     if isinstance(data, dict) and "cards" not in data and ("text" in data or "id" in data):
         return _parse_status(url, document, fetched_at)
+    if isinstance(data, dict) and "longTextContent" in data:
+        return _parse_extend(url, document, data, fetched_at)
     if document.get("ok") != 1:
-        message = str(document.get("msg") or "")
-        if document.get("ok") == 0 and (not data or not isinstance(data, dict) or not data.get("cards")):
-            # "这里还没有内容": past the end of the timeline, or a statuses/show for a deleted post.
-            if "/statuses/" in url:
-                return _gone(url, document)
-            return PageResult(kind="weibo", url=url)
+        message = str(document.get("msg") or document.get("errmsg") or "")
+        if "/statuses/" in url:
+            return _gone(url, document)  # statuses/show or extend of a post that is gone
+        if str(document.get("ok")) == "0":
+            cards = data.get("cards") if isinstance(data, dict) else None
+            later_page = "since_id" in dict(parse_qsl(urlsplit(url).query))
+            if later_page and not cards and (not message or any(m in message for m in _END_MESSAGES)):
+                return PageResult(kind="weibo", url=url)  # past the end of the timeline
+            # An error answer (a closed or hidden account, a bad container id): nothing to read.
+            return PageResult(
+                kind="weibo",
+                url=url,
+                status="unavailable",
+                error=f"Weibo answered ok:0 ({message or 'no message'}): nothing can be read at {url}",
+            )
         return error_page("weibo", url, f"Weibo answered ok:{document.get('ok')} {message}".strip())
     if not isinstance(data, dict):
         return error_page("weibo", url, "Weibo answered without a data object")
@@ -126,6 +138,26 @@ def _gone(url: str, document: dict[str, Any]) -> PageResult:
     )
 
 
+_END_MESSAGES = ("还没有内容", "没有更多")
+
+
+def _parse_extend(
+    url: str, document: dict[str, Any], data: dict[str, Any], fetched_at: datetime | None
+) -> PageResult:
+    """statuses/extend?id=...: the full text of a long post (its counts, no author or date)."""
+    if str(document.get("ok")) != "1" or str(data.get("ok", 1)) != "1":
+        return _gone(url, document)
+    post_id = dict(parse_qsl(urlsplit(url).query)).get("id") or str(data.get("id") or "")
+    if not post_id:
+        # The answer itself names no post (its URL did); a crawl keys it by the post it asked for.
+        digest = hashlib.sha1(str(data.get("longTextContent")).encode("utf-8")).hexdigest()
+        post_id = f"sha1:{digest}"
+    mblog = {**data, "id": post_id, "text": data.get("longTextContent") or ""}
+    mblog.pop("longTextContent", None)
+    post = mblog_post(mblog, url, fetched_at)
+    return PageResult(kind="weibo", url=url, posts=[post])
+
+
 def _parse_status(url: str, document: dict[str, Any], fetched_at: datetime | None) -> PageResult:
     if document.get("ok") != 1:
         return _gone(url, document)
@@ -134,9 +166,9 @@ def _parse_status(url: str, document: dict[str, Any], fetched_at: datetime | Non
     return PageResult(kind="weibo", url=url, posts=[post])
 
 
-def _html_text(html: str) -> str:
+def _html_text(html: str, base_url: str | None = None) -> TextAndLinks:
     html = _FULL_TEXT_LINK.sub("", html)
-    return html_to_text(_EMOJI_IMG.sub(lambda m: m.group(1), html))
+    return read_html(_EMOJI_IMG.sub(lambda m: m.group(1), html), base_url=base_url)
 
 
 def _pictures(mblog: dict[str, Any]) -> list[str]:
@@ -155,11 +187,12 @@ def _pictures(mblog: dict[str, Any]) -> list[str]:
 
 def mblog_post(mblog: dict[str, Any], url: str, fetched_at: datetime | None) -> ParsedPost:
     post_id = str(mblog.get("id") or mblog.get("mid"))
-    text = _html_text(str(mblog.get("longTextContent") or mblog.get("text") or ""))
+    read = _html_text(str(mblog.get("longTextContent") or mblog.get("text") or ""), url)
+    text = read.text
     retweeted = mblog.get("retweeted_status")
     if isinstance(retweeted, dict):
         original_user = retweeted.get("user")
-        original = _html_text(str(retweeted.get("text") or ""))
+        original = _html_text(str(retweeted.get("text") or "")).text
         if not isinstance(original_user, dict) or str(retweeted.get("deleted")) == "1" or not original:
             text += f"\n//转发（原微博已删除或不可见）：{original or '原微博已删除'}"
         else:
@@ -183,5 +216,6 @@ def mblog_post(mblog: dict[str, Any], url: str, fetched_at: datetime | None) -> 
         is_original=not isinstance(retweeted, dict),
         images=_pictures(mblog),
         truncated=truncated,
+        links=read.links,
         detail_url=show_url(url, post_id) if truncated else None,
     )

@@ -12,12 +12,11 @@ import scrapy
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response
 from scrapy.spidermiddlewares.httperror import HttpError
-from sqlalchemy.orm import Session, sessionmaker
 from twisted.internet.error import TimeoutError as TwistedTimeoutError
 from twisted.python.failure import Failure
 
 from crawler.items import ErrorItem, GoneItem, PostItem
-from crawler.ledger import RedisRunLedger, RunLedger, RunOutcome
+from crawler.ledger import RunLedger
 from crawler.middlewares import HostBlocked, drop_queued
 from crawler.parsing.base import PageResult, ParsedPost
 from crawler.plan import AccountPlan
@@ -74,15 +73,6 @@ class AccountSpider(scrapy.Spider):
     def start_requests_for(self, plan: AccountPlan) -> Iterable[Request]:
         raise NotImplementedError
 
-    def finish_runs(self, session_factory: sessionmaker[Session], reason: str) -> list[RunOutcome]:
-        account_ids = list(self.plans)
-        if self.round is None:
-            return self.ledger.finish(session_factory, account_ids, reason)
-        last, lost = self.round.leave_spider(self.name)
-        ledger = self.ledger
-        assert isinstance(ledger, RedisRunLedger)  # a round always comes with the shared ledger
-        return ledger.finish_shared(session_factory, account_ids, reason, last=last, lost_workers=lost)
-
     # ---- requests ---------------------------------------------------------------------------
     def make_request(
         self,
@@ -124,13 +114,14 @@ class AccountSpider(scrapy.Spider):
             url=post.url or response.meta.get("post_url") or response.url,
             text=post.text,
             fetched_at=now(),
-            title=post.title or fallback.get("title"),
+            title=post.title or (None if post.untitled else fallback.get("title")),
             author=post.author or post.account,
             published_at=post.published_at or fallback.get("published_at"),
             metrics=dict(post.metrics),
             is_original=post.is_original,
             body=response.body,
             content_type=content_type(response),
+            links=list(post.links),
         )
 
     def gone_item(

@@ -35,7 +35,9 @@ def inspect(
     cookie: str | None = typer.Option(
         None, "--cookie", help="A Cookie header to send (Weibo needs a login)."
     ),
-    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for the answer."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Seconds the whole fetch may take, retries included (default: the crawl's)."
+    ),
 ) -> None:
     """Fetch URL once and print what the adapter reads from it; nothing is stored."""
     from crawler.inspect import inspect_url
@@ -50,9 +52,11 @@ def inspect(
             raise typer.BadParameter(f"not JSON: {error.msg}", param_hint="--options") from None
         if not isinstance(parsed_options, dict):
             raise typer.BadParameter("must be a JSON object", param_hint="--options")
-    max_bytes = get_settings().crawl_max_bytes
+    if timeout is not None and timeout <= 0:
+        raise typer.BadParameter("must be more than 0", param_hint="--timeout")
+    config = crawl_config(get_settings())
     result = inspect_url(
-        url, kind=kind, options=parsed_options, cookie=cookie, timeout=timeout, max_bytes=max_bytes
+        url, kind=kind, options=parsed_options, cookie=cookie, config=config, timeout=timeout
     ).to_json()
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2))

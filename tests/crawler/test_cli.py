@@ -54,7 +54,9 @@ def test_inspect_reads_every_kind_and_notice(site: SampleSite, tmp_path: Path) -
         post["key"] == f"{wechat.biz}/{wechat_mid(wechat.posts[0])}/1" and post["account"] == "呼和浩特发布"
     )
     assert post["published_at"].endswith("+08:00") and post["text"].startswith("1月21日")
-    assert set(post) == {"key", "url", "title", "account", "author", "published_at", "text", "metrics"}
+    assert set(post) == {
+        *("key", "url", "title", "account", "author", "published_at", "text", "metrics", "links"),
+    }
 
     deleted = inspect(tmp_path, f"{site.url}/s?__biz={wechat.biz}&mid={wechat_mid(wechat.posts[5])}&idx=1")
     assert (deleted["status"], deleted["posts"]) == ("deleted", [])

@@ -66,6 +66,10 @@ def test_first_crawl_reads_every_kind(site: SampleSite, crawl_settings: Settings
     weibo = stored(store, ids["赛罕发布"])
     assert weibo["5100000000000023"].text.endswith("详情请咨询区教育局。")  # long text from statuses/show
     assert weibo["5100000000000022"].likes == 10_000  # "1万+"
+    # Outbound links are stored with the post (posts.links), made absolute against the page.
+    topic = {"href": f"{site.url}/search?containerid=231522type%3D1", "text": "#冬季消防安全#"}
+    assert any(topic in (p.links or []) for p in weibo.values())
+    assert all(p.links is not None for p in weibo.values())
     nmg = stored(store, ids["内蒙古自治区人民政府"])
     assert nmg["nmg-gov-63"].published_at is None  # an undated feed entry is kept
     wechat = stored(store, ids["呼和浩特发布"])

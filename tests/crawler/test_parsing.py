@@ -226,9 +226,9 @@ def test_wechat_image_and_text_shares() -> None:
         text.text == "【提醒】今晚至明天我市有中到大雪，请市民减少不必要外出，注意防寒保暖。\n"
         "驾车出行请减速慢行，保持安全车距。"
     )
-    assert (
-        text.title == "【提醒】今晚至明天我市有中到大雪，请市民减少不必要外出，注意…"
-    )  # first line, not og:title
+    # An untitled text share (is_user_title 0): WeChat copies the text into the title fields, so the
+    # post has no title of its own (../shared/pages/README.md).
+    assert text.title is None
 
 
 @pytest.mark.parametrize(
@@ -405,7 +405,8 @@ def test_withdrawn_page_is_a_deletion() -> None:
 
 def test_parse_page_auto_matches_inspect_shape() -> None:
     result = parse_page("auto", f"{SITE}/s/x", page("wechat_article.html"), fetched_at=FETCHED).to_json()
-    assert set(result) == {"kind", "status", "posts", "next", "error"} and result["kind"] == "wechat"
+    assert set(result) == {"kind", "status", "listing", "title", "account", "posts", "next", "error"}
+    assert result["kind"] == "wechat" and result["listing"] is False
     assert set(result["posts"][0]) == {
         "key",
         "url",
@@ -415,5 +416,6 @@ def test_parse_page_auto_matches_inspect_shape() -> None:
         "published_at",
         "text",
         "metrics",
+        "links",
     }
     assert result["posts"][0]["published_at"] == "2026-01-22T07:00:00+08:00"

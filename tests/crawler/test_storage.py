@@ -217,3 +217,22 @@ def test_crawl_runs_lifecycle_and_status_listing(session_factory, account_id: in
     assert order == [(account_id, "failed"), (other, "failed"), (never, None)]
     with session_factory.begin() as session, pytest.raises(InvalidInput):
         finish_run(session=session, run_id=first.id, status="running")
+
+
+def test_links_are_stored_with_the_post_and_each_version(session_factory, account_id) -> None:
+    first = [{"href": "https://mp.weixin.qq.com/s/related", "text": "往期回顾"}]
+    with session_factory.begin() as session:
+        upsert_posts(session=session, account_id=account_id, posts=[post("k1", "正文", links=first)])
+        upsert_posts(session=session, account_id=account_id, posts=[post("k2", "没有链接的帖子")])
+    edited = [{"href": "http://bet.example/", "text": "点击领取"}, *first]
+    with session_factory.begin() as session:
+        upsert_posts(session=session, account_id=account_id, posts=[post("k1", "正文改过", links=edited)])
+        # A post stored before links were read gets them on its next sighting, without a version.
+        upsert_posts(session=session, account_id=account_id, posts=[post("k2", "没有链接的帖子", links=[])])
+    with session_factory() as session:
+        stored = find_post(session=session, account_id=account_id, source_key="k1")
+        assert stored is not None and stored.links == edited and stored.version == 2
+        versions = list_post_versions(session=session, post_id=stored.id)
+        assert [v.links for v in versions] == [first, edited]
+        plain = find_post(session=session, account_id=account_id, source_key="k2")
+        assert plain is not None and plain.links == [] and plain.version == 1
