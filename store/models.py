@@ -377,6 +377,18 @@ class JobRun(Base):
     token: Mapped[int | None] = mapped_column(Integer)
 
 
+class CrawlSchedule(Base):
+    """When the scheduler next crawls an account: its slots are offset per account, so the crawls of
+    many accounts with one interval are spread over that interval instead of all starting at once."""
+
+    __tablename__ = "crawl_schedules"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    last_slot_at: Mapped[datetime | None]
+    next_due_at: Mapped[datetime] = mapped_column(index=True)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
 class NotificationChannel(Base):
     """Where one user wants to be told: an e-mail address or a group-robot webhook URL."""
 
@@ -411,7 +423,9 @@ class Notification(Base):
     body: Mapped[str] = mapped_column(Text)
     # Makes writing a notification idempotent: one message per event, user and channel.
     dedupe_key: Mapped[str] = mapped_column(String(255))
-    status: Mapped[str] = mapped_column(_choice(NOTIFICATION_STATUSES, "notification_status"), default="pending")
+    status: Mapped[str] = mapped_column(
+        _choice(NOTIFICATION_STATUSES, "notification_status"), default="pending"
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)
@@ -426,6 +440,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "CrawlRun",
+    "CrawlSchedule",
     "Finding",
     "JobRun",
     "Notification",

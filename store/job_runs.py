@@ -1,0 +1,110 @@
+"""Query functions for the job history: one row per run of a scheduled job."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from store.errors import NotFound
+from store.models import JobRun
+
+ERROR_LIMIT = 4000
+
+
+def start_job_run(
+    *,
+    session: Session,
+    job: str,
+    period: str,
+    args: Mapping[str, Any],
+    now: datetime,
+    holder: str | None = None,
+    token: int | None = None,
+) -> JobRun:
+    run = JobRun(
+        job=job,
+        period=period,
+        args=dict(args),
+        started_at=now,
+        status="running",
+        counts={},
+        holder=holder,
+        token=token,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def finish_job_run(
+    *,
+    session: Session,
+    run_id: int,
+    status: str,
+    now: datetime,
+    counts: Mapping[str, Any] | None = None,
+    error: str | None = None,
+) -> JobRun:
+    run = session.get(JobRun, run_id)
+    if run is None:
+        raise NotFound(f"no job run {run_id}")
+    run.status = status
+    run.finished_at = now
+    if counts is not None:
+        run.counts = dict(counts)
+    run.error = error[-ERROR_LIMIT:] if error else None
+    return run
+
+
+def find_done_run(*, session: Session, job: str, period: str) -> JobRun | None:
+    """The run that already completed this job for this period, if any (makes jobs idempotent)."""
+    query = (
+        select(JobRun)
+        .where(JobRun.job == job, JobRun.period == period, JobRun.status == "ok")
+        .order_by(JobRun.id.desc())
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def mark_stale_runs_interrupted(*, session: Session, holder: str, now: datetime) -> int:
+    """Runs still 'running' under another holder: that process died (we hold the lease now)."""
+    result = session.execute(
+        update(JobRun)
+        .where(JobRun.status == "running", (JobRun.holder != holder) | JobRun.holder.is_(None))
+        .values(status="interrupted", finished_at=now, error="the scheduler stopped during this run")
+    )
+    return int(result.rowcount or 0)
+
+
+def list_job_runs(
+    *, session: Session, job: str | None = None, status: str | None = None, limit: int = 50
+) -> list[JobRun]:
+    query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
+    if job is not None:
+        query = query.where(JobRun.job == job)
+    if status is not None:
+        query = query.where(JobRun.status == status)
+    return list(session.scalars(query))
+
+
+def latest_job_runs(*, session: Session) -> dict[str, JobRun]:
+    """The latest finished-or-running run of every job, by job name."""
+    last = select(JobRun.job, func.max(JobRun.id).label("id")).group_by(JobRun.job).subquery()
+    rows = session.scalars(select(JobRun).join(last, JobRun.id == last.c.id))
+    return {run.job: run for run in rows}
+
+
+def recent_statuses(*, session: Session, job: str, limit: int = 2) -> list[str]:
+    """Statuses of the job's latest finished runs, newest first (skipped runs left out)."""
+    query = (
+        select(JobRun.status)
+        .where(JobRun.job == job, JobRun.status.in_(("ok", "failed", "interrupted")))
+        .order_by(JobRun.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
