@@ -1,7 +1,7 @@
 """scheduler: job runs, crawl schedules, notifications
 
 Revision ID: 0008
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 20:35:44.003526
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
