@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     # The scheduler (scheduler/).
     timezone: str = Field("Asia/Shanghai", description="Time zone of the schedule (days, months, 02:00).")
     scheduler_lease_seconds: float = Field(
-        60.0, gt=0, description="How long the scheduler's lease lasts unrenewed; a standby takes over after it."
+        60.0, gt=0, description="How long the scheduler's lease lasts unrenewed; then a standby takes over."
     )
     scheduler_misfire_grace_hours: float = Field(
         6.0, gt=0, description="A run missed while no scheduler ran is still made this many hours late."
@@ -78,11 +78,11 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
     smtp_from: str = Field("govwatch@localhost", description="Sender address of notification e-mails.")
     notify_timeout: float = Field(10.0, gt=0, description="Seconds one delivery (SMTP or webhook) may take.")
-    notify_max_attempts: int = Field(6, ge=1, description="Deliveries of a notification before it is given up.")
+    notify_max_attempts: int = Field(6, ge=1, description="Delivery attempts before giving up.")
     notify_retry_seconds: float = Field(
         60.0, gt=0, description="Wait before the first retry of a failed delivery; doubles each time."
     )
-    web_command: str = Field("serve", description="The govwatch sub-command `govwatch run` starts the web app with.")
+    web_command: str = Field("serve", description="The sub-command `govwatch run` starts the web app with.")
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

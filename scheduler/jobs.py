@@ -268,18 +268,30 @@ def pending_posts(session_factory: sessionmaker[Session], classifier: Any) -> in
         )
 
 
-def classify_job(*, batch_size: int = DEFAULT_BATCH, context: JobContext | None = None) -> JobOutcome:
-    """Classify the posts the current model and rules versions have not seen."""
+def classify_job(
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    context: JobContext | None = None,
+    classifier: Any = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> JobOutcome:
+    """Classify the posts the current model and rules versions have not seen.
+
+    `classifier` (default: the current model) and `on_batch` are for callers in this process
+    (the CLI's progress bar); the scheduler passes neither.
+    """
     ctx = _context(context)
 
     def body(c: JobContext) -> dict[str, Any]:
-        clf = c.classifier()
+        clf = classifier if classifier is not None else c.classifier()
 
         def before_write(session: Session) -> None:
             _stop_if_asked(c)
             c.check_fence(session)
 
-        report = classify_posts(c.session_factory, clf, batch_size=batch_size, before_write=before_write)
+        report = classify_posts(
+            c.session_factory, clf, batch_size=batch_size, before_write=before_write, on_batch=on_batch
+        )
         return {
             "posts": report.posts,
             "batches": report.batches,
