@@ -397,7 +397,11 @@ def raise_account_findings(ctx: JobContext, checked: date) -> dict[str, Any]:
 
 
 def _is_spam_finding(finding: Finding) -> bool:
-    return finding.category == "harmful" and "seo" in (finding.source or "")
+    """Injected spam: the classifier marks SEO spam blocks (detail `compromised`, rule hm.seo_block)."""
+    detail = finding.detail or {}
+    return finding.category == "harmful" and (
+        bool(detail.get("compromised")) or "seo" in (finding.source or "")
+    )
 
 
 def _raise_compromised(
