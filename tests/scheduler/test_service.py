@@ -1,0 +1,232 @@
+"""Real `govwatch scheduler run` processes: one acts at a time, a standby takes over, kills lose nothing.
+
+These wait only for real subprocesses (polling the database they write), never for a timer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from crawler.run import crawl_accounts
+from govwatch.context import crawl_config, open_store
+from govwatch.sample_site import SampleSite
+from govwatch.settings import Settings
+from store.models import CrawlRun, CrawlSchedule, Finding, JobRun, Lease, Post
+from tests.conftest import POSTGRES_URL, REPO_ROOT
+from tests.crawler.conftest import FAST, add_sample_accounts
+
+WAIT = 90.0
+
+
+def wait_for(
+    check: Callable[[], Any], what: str, timeout: float = WAIT, processes: tuple[Any, ...] = ()
+) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        for process in processes:
+            if process.poll() is not None:
+                raise AssertionError(f"scheduler exited with {process.returncode} while waiting for {what}")
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+class Schedulers:
+    def __init__(self, env: dict[str, str], logs: Path) -> None:
+        self.env = env
+        self.logs = logs
+        self.started: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> subprocess.Popen[bytes]:
+        log = (self.logs / f"scheduler-{len(self.started)}.log").open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "govwatch", "scheduler", "run"],
+            cwd=REPO_ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # a kill takes its crawl workers with it, like a machine going down
+        )
+        self.started.append(process)
+        return process
+
+    def kill(self, process: subprocess.Popen[bytes]) -> None:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def log(self, number: int) -> str:
+        return (self.logs / f"scheduler-{number}.log").read_text(errors="replace")
+
+    def stop_all(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def scheduler_env(tmp_path: Path, database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVWATCH_")}
+    env.update(
+        {
+            "GOVWATCH_DATA_DIR": str(tmp_path),
+            "GOVWATCH_DATABASE_URL": database_url,
+            "GOVWATCH_SCHEDULER_LEASE_SECONDS": "2",
+            "GOVWATCH_SCHEDULER_TICK_SECONDS": "0.5",
+            "GOVWATCH_CRAWL_DELAY": "0",
+            "GOVWATCH_CRAWL_PROCESSES": "1",
+            "GOVWATCH_LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
+    return env
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'govwatch.db'}"
+    schema = request.getfixturevalue("postgres_schema")
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture
+def schedulers_for(tmp_path: Path) -> Iterator[Callable[[dict[str, str]], Schedulers]]:
+    made: list[Schedulers] = []
+
+    def make(env: dict[str, str]) -> Schedulers:
+        group = Schedulers(env, tmp_path)
+        made.append(group)
+        return group
+
+    yield make
+    for group in made:
+        group.stop_all()
+
+
+@pytest.mark.slow
+def test_two_schedulers_never_run_a_job_twice_and_the_standby_takes_over(
+    database_url: str, tmp_path: Path, schedulers_for: Callable[[dict[str, str]], Schedulers]
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=None)
+    factory = open_store(settings)
+    group = schedulers_for(scheduler_env(tmp_path, database_url))
+    first, second = group.start(), group.start()  # started together, racing for the lease
+
+    def runs(at_least: int) -> list[JobRun]:
+        with factory() as session:
+            rows = session.scalars(select(JobRun).where(JobRun.job == "deliver").order_by(JobRun.id)).all()
+        return list(rows) if len(rows) >= at_least else []
+
+    early = wait_for(lambda: runs(6), "six delivery runs", processes=(first, second))
+    holders = {run.holder for run in early}
+    assert len(holders) == 1, holders  # only the lease holder ever ran a job
+    with factory() as session:
+        lease = session.get(Lease, "scheduler")
+        assert lease is not None and lease.holder in holders
+        first_token = lease.token
+    active_pid = int(lease.holder.split("pid=")[1].split()[0])
+    active, standby = (first, second) if active_pid == first.pid else (second, first)
+    assert active.pid == active_pid
+    group.kill(active)
+
+    def taken_over() -> list[JobRun]:
+        return [r for r in runs(1) if r.holder not in holders]
+
+    later = wait_for(taken_over, "runs by the standby", processes=(standby,))
+    assert {run.token for run in later} == {first_token + 1}  # a new fencing token
+    all_runs = sorted(runs(1), key=lambda r: (r.started_at, r.id))
+    old = [r for r in all_runs if r.holder in holders]
+    assert max(r.started_at for r in old) <= min(r.started_at for r in later)
+    # No two runs of the job at once: each began after the one before it had ended.
+    for before, after in itertools.pairwise(all_runs):
+        assert before.finished_at is not None and before.finished_at <= after.started_at, (
+            before.id,
+            after.id,
+        )
+    assert {r.status for r in all_runs} <= {"ok", "interrupted"}
+
+    standby.send_signal(signal.SIGTERM)
+    assert standby.wait(timeout=60) == 0, group.log(group.started.index(standby))
+    with factory() as session:
+        lease = session.get(Lease, "scheduler")
+        assert lease is not None and lease.expires_at <= lease.acquired_at  # released, not left to expire
+        assert session.scalar(select(func.count()).where(JobRun.status == "running")) == 0
+
+
+@pytest.mark.slow
+def test_killing_the_scheduler_mid_crawl_loses_and_duplicates_nothing(
+    tmp_path: Path, schedulers_for: Callable[[dict[str, str]], Schedulers]
+) -> None:
+    database_url = f"sqlite:///{tmp_path / 'govwatch.db'}"
+    settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=None, crawl_delay=0)
+    factory = open_store(settings)
+    reference_settings = Settings(
+        data_dir=tmp_path / "ref", database_url=f"sqlite:///{tmp_path / 'ref.db'}", redis_url=None
+    )
+    reference = open_store(reference_settings)
+    with SampleSite() as site:
+        ids = add_sample_accounts(factory, site)
+        ref_ids = add_sample_accounts(reference, site)
+        summary = crawl_accounts(
+            crawl_config(reference_settings), list(ref_ids.values()), scrapy_settings=FAST
+        )
+        assert summary.ok
+        site.config.latency = 0.3  # slow pages, so the kill lands in the middle of the crawl
+        group = schedulers_for(scheduler_env(tmp_path, database_url, GOVWATCH_SCHEDULER_TICK_SECONDS="1"))
+        first = group.start()
+
+        def crawling() -> bool:
+            with factory() as session:
+                posts = session.scalar(select(func.count()).select_from(Post))
+                running = session.scalar(select(func.count()).where(CrawlRun.status == "running"))
+                return bool(posts and running)
+
+        wait_for(crawling, "the first posts of a running crawl", processes=(first,))
+        group.kill(first)
+        with factory() as session:
+            assert session.scalar(select(func.count()).select_from(CrawlSchedule)) < len(ids)
+        site.config.latency = 0.0
+        second = group.start()
+
+        def finished() -> bool:
+            with factory() as session:
+                done = session.scalar(select(func.count()).select_from(CrawlSchedule)) == len(ids)
+                classified = session.scalar(
+                    select(func.count()).where(JobRun.job == "classify", JobRun.status == "ok")
+                )
+                return bool(done and classified)
+
+        wait_for(finished, "every account crawled and classified", processes=(second,))
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0, group.log(1)
+
+    def keys(session_factory: sessionmaker[Session], by_id: dict[str, int]) -> set[tuple[str, str]]:
+        names = {v: k for k, v in by_id.items()}
+        with session_factory() as session:
+            return {(names[a], k) for a, k in session.execute(select(Post.account_id, Post.source_key)).all()}
+
+    assert keys(factory, ids) == keys(reference, ref_ids)  # nothing lost
+    with factory() as session:
+        statuses = set(session.scalars(select(JobRun.status).where(JobRun.job == "crawl")))
+        assert "interrupted" in statuses  # the killed run, closed by its successor
+        duplicates = session.execute(
+            select(Finding.post_id, Finding.category, func.count())
+            .group_by(Finding.post_id, Finding.category, Finding.model_version)
+            .having(func.count() > 1)
+        ).all()
+        assert duplicates == []
+        assert session.scalar(select(func.count()).where(JobRun.status == "running")) == 0
