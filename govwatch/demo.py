@@ -43,6 +43,10 @@ def run_demo(data_dir: Path) -> None:
 
     classify_and_show(session_factory, settings, out=console)
 
+    from govwatch.demo_cycle import run_demo_cycle
+
+    run_demo_cycle(session_factory, settings, console)
+
 
 def demo_settings(data_dir: Path) -> Settings:
     """Settings for a fresh demo database; politeness delays off, because the only site is our own."""

@@ -23,7 +23,7 @@ def next_runs(engine: Engine) -> dict[str, tuple[datetime | None, str]]:
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 
     store = SQLAlchemyJobStore(engine=engine)
-    store.start(None, "default")  # type: ignore[arg-type]  # creates nothing: the table exists
+    store.start(None, "default")  # creates nothing: the table exists
     result: dict[str, tuple[datetime | None, str]] = {}
     for job in store.get_all_jobs():
         result[job.id] = (job.next_run_time, str(job.trigger))

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
@@ -73,7 +73,7 @@ def find_done_run(*, session: Session, job: str, period: str) -> JobRun | None:
 
 def mark_stale_runs_interrupted(*, session: Session, holder: str, now: datetime) -> int:
     """Runs still 'running' under another holder: that process died (we hold the lease now)."""
-    result = session.execute(
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(JobRun)
         .where(JobRun.status == "running", (JobRun.holder != holder) | JobRun.holder.is_(None))
         .values(status="interrupted", finished_at=now, error="the scheduler stopped during this run")

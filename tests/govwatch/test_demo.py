@@ -21,3 +21,11 @@ def test_demo_runs_end_to_end_and_can_run_again(tmp_path: Path) -> None:
         posts = connection.execute("select count(*) from posts where status = 'live'").fetchone()[0]
     assert posts > 20
     assert f"{posts} live posts" in result.stdout
+    # The scheduler's jobs ran once over the demo data, and the demo says how to run the service.
+    assert "job account_findings" in result.stdout and ": ok;" in result.stdout
+    assert "govwatch run" in result.stdout and "demo-reviewer" in result.stdout
+    with sqlite3.connect(data_dir / "govwatch.db") as connection:
+        jobs = dict(connection.execute("select job, status from job_runs").fetchall())
+        users = {row[0] for row in connection.execute("select username from users")}
+    assert jobs.get("account_findings") == "ok" and jobs.get("classify") == "ok"
+    assert {"demo-admin", "demo-reviewer", "demo-operator"} <= users
