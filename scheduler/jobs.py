@@ -93,8 +93,9 @@ def run_recorded(
     except Exception as failure:  # the job boundary: record it where a user will see it
         status = "failed"
         error = "".join(traceback.format_exception_only(failure)).strip()
-        log.exception("job %s (%s) failed", job, period)
-        log.debug("%s", traceback.format_exc())
+        # The error is in the job history; the traceback only at DEBUG, so none reaches a user.
+        log.error("job %s (%s) failed: %s", job, period, error)
+        log.debug("job %s (%s) traceback:\n%s", job, period, traceback.format_exc())
     with factory.begin() as session:
         finish_job_run(
             session=session, run_id=run_id, status=status, now=context.now(), counts=counts, error=error

@@ -273,6 +273,7 @@ class SchedulerService:
             self.context.stopping.set()
         if self.scheduler is not None:
             try:
+                self.scheduler.pause()  # submit nothing new while the running jobs finish
                 self.scheduler.shutdown(wait=wait)
             except Exception:  # already stopped
                 log.debug("scheduler shutdown", exc_info=True)

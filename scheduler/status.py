@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, inspect, select
@@ -56,7 +56,7 @@ def scheduler_status(
                 {
                     "job": name,
                     "trigger": trigger,
-                    "next_run": next_time.isoformat() if next_time else None,
+                    "next_run": next_time.astimezone(UTC).isoformat() if next_time else None,
                     "last_status": run.status if run else None,
                     "last_period": run.period if run else None,
                     "last_started": run.started_at.isoformat() if run else None,

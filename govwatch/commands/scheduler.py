@@ -137,7 +137,7 @@ def status(
         status_text = job["last_status"] or "never ran"
         if job["last_status"] in ("failed", "interrupted"):
             status_text = f"[red]{status_text}{' (twice)' if job['failed_twice'] else ''}[/red]"
-        detail = job["last_error"] or json.dumps(job["last_counts"], ensure_ascii=False, default=str)
+        detail = job["last_error"] or summarize_counts(job["last_counts"])
         table.add_row(
             job["job"],
             (job["next_run"] or "")[:19].replace("T", " "),
@@ -146,7 +146,13 @@ def status(
             (job["last_finished"] or "")[:19].replace("T", " "),
             escape(detail[:80] if console.is_terminal else detail),
         )
+    table.columns[0].no_wrap = True
     console.print(table)
+
+
+def summarize_counts(counts: dict[str, Any]) -> str:
+    """`name value` pairs of the plain figures (nested ones are in `--json`)."""
+    return ", ".join(f"{k} {v}" for k, v in counts.items() if isinstance(v, int | float | str))
 
 
 def web_command_exists(name: str) -> bool:

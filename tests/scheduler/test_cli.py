@@ -1,0 +1,85 @@
+"""`govwatch status`, `govwatch scheduler run-job`, `govwatch run` and `govwatch notify`, in subprocesses."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.govwatch.test_cli import run_cli
+
+
+def test_run_job_is_recorded_and_status_shows_it_with_failures_first(tmp_path: Path) -> None:
+    ran = run_cli(tmp_path, "scheduler", "run-job", "account_findings", "--arg", "day=2026-10-10", "--json")
+    assert ran.returncode == 0, ran.stderr
+    outcome = json.loads(ran.stdout)
+    assert outcome["status"] == "ok" and outcome["period"] == "2026-10-10"
+    # Without the reports package or with it, an assessment of a month with no data is still a run.
+    failed = run_cli(tmp_path, "scheduler", "run-job", "assess_month", "--arg", "month=2026-10")
+    assert "assess_month (2026-10:all)" in failed.stdout
+    assert "Traceback" not in failed.stderr
+    again = run_cli(tmp_path, "scheduler", "run-job", "account_findings", "--arg", "day=2026-10-10", "--json")
+    assert json.loads(again.stdout)["status"] == "skipped"
+
+    status = run_cli(tmp_path, "status", "--json")
+    assert status.returncode == 0, status.stderr
+    data = json.loads(status.stdout)
+    jobs = {job["job"]: job for job in data["jobs"]}
+    assert set(jobs) >= {
+        "crawl",
+        "classify",
+        "account_findings",
+        "reviewer_digest",
+        "deliver",
+        "assess_month",
+        "retrain",
+    }
+    assert jobs["account_findings"]["last_status"] == "skipped"
+    assert jobs["crawl"]["last_status"] is None and jobs["crawl"]["next_run"] is None  # never scheduled yet
+    assert data["scheduler"]["active"] is False
+    if failed.returncode != 0:  # no reports package in this build: the failure is listed first
+        assert data["jobs"][0]["job"] == "assess_month" and data["jobs"][0]["last_status"] == "failed"
+        assert "reports" in data["jobs"][0]["last_error"]
+    table = run_cli(tmp_path, "status")
+    assert table.returncode == 0 and "not running" in table.stdout and "account_findings" in table.stdout
+
+
+def test_run_job_refuses_an_unknown_job_or_argument(tmp_path: Path) -> None:
+    unknown = run_cli(tmp_path, "scheduler", "run-job", "dance")
+    assert unknown.returncode == 2 and "unknown job" in unknown.stderr
+    bad = run_cli(tmp_path, "scheduler", "run-job", "classify", "--arg", "colour=blue")
+    assert bad.returncode == 2 and "colour" in bad.stderr
+    assert "Traceback" not in bad.stderr
+
+
+def test_run_says_clearly_when_the_web_app_is_missing(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "run", env={"GOVWATCH_WEB_COMMAND": "no-such-web-app"})
+    assert result.returncode == 2
+    assert (
+        "no `govwatch no-such-web-app` command" in result.stderr and "govwatch scheduler run" in result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_notify_channel_and_outbox(tmp_path: Path) -> None:
+    added = run_cli(
+        tmp_path,
+        "users",
+        "add",
+        "lead",
+        "--role",
+        "admin",
+        env={"GOVWATCH_NEW_USER_PASSWORD": "long enough pw"},
+    )
+    assert added.returncode == 0, added.stderr
+    ok = run_cli(
+        tmp_path, "notify", "channel", "lead", "--email", "lead@example.org", "--event", "report_ready"
+    )
+    assert ok.returncode == 0, ok.stderr
+    hook = run_cli(
+        tmp_path, "notify", "channel", "lead", "--webhook", "https://oapi.dingtalk.com/robot/send?x=1"
+    )
+    assert hook.returncode == 0, hook.stderr
+    assert run_cli(tmp_path, "notify", "channel", "lead", "--email", "not an address").returncode == 1
+    assert run_cli(tmp_path, "notify", "channel", "nobody", "--email", "a@b.c").returncode == 1
+    listed = run_cli(tmp_path, "notify", "list", "--json")
+    assert listed.returncode == 0 and json.loads(listed.stdout) == []
