@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +231,99 @@ def test_killing_the_scheduler_mid_crawl_loses_and_duplicates_nothing(
         ).all()
         assert duplicates == []
         assert session.scalar(select(func.count()).where(JobRun.status == "running")) == 0
+
+
+def seed_posts(factory: sessionmaker[Session], count: int) -> None:
+    """`count` posts on a suspended account (so no crawl starts), texts from the project corpus."""
+    import json as _json
+
+    from classifier.data import CORPUS_DIR
+    from store.posts import content_hash
+    from tests.scheduler.helpers import add_account
+
+    texts = [_json.loads(line)["text"] for line in (CORPUS_DIR / "posts.jsonl").open(encoding="utf-8")]
+    account = add_account(factory, "待分类账号", status="suspended")
+    with factory.begin() as session:
+        session.execute(
+            Post.__table__.insert(),
+            [
+                {
+                    "account_id": account,
+                    "source_key": f"k{n}",
+                    "title": f"第{n}篇",
+                    "text": f"{texts[n % len(texts)]}（第{n}篇）",
+                    "content_hash": content_hash(f"第{n}篇", str(n)),
+                    "fetched_at": datetime.now(UTC),
+                    "status": "live",
+                    "version": 1,
+                }
+                for n in range(count)
+            ],
+        )
+
+
+@pytest.mark.slow
+def test_a_killed_or_stopped_job_is_resumed_by_the_next_scheduler(
+    tmp_path: Path, schedulers_for: Callable[[dict[str, str]], Schedulers]
+) -> None:
+    from store.models import PostClassification
+
+    database_url = f"sqlite:///{tmp_path / 'govwatch.db'}"
+    factory = open_store(Settings(data_dir=tmp_path, database_url=database_url, redis_url=None))
+    total = 6000
+    seed_posts(factory, total)
+    env = scheduler_env(tmp_path, database_url)
+    group = schedulers_for(env)
+
+    def classified() -> int:
+        with factory() as session:
+            return int(session.scalar(select(func.count()).select_from(PostClassification)) or 0)
+
+    # A one-off classification (small batches, so it takes a while) killed in the middle.
+    one_off = subprocess.Popen(
+        [sys.executable, "-m", "govwatch", "scheduler", "run-job", "classify", "--arg", "batch_size=10"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    wait_for(lambda: classified() > 0, "the first classified batch", processes=(one_off,))
+    os.killpg(one_off.pid, signal.SIGKILL)
+    one_off.wait()
+    killed_at = classified()
+    assert 0 < killed_at < total
+
+    # The scheduler closes the dead run and resumes it; SIGTERM then stops it between two batches.
+    first = group.start()
+    wait_for(lambda: classified() > killed_at, "the resumed classification", processes=(first,))
+    first.send_signal(signal.SIGTERM)
+    assert first.wait(timeout=60) == 0, group.log(0)
+    stopped_at = classified()
+    with factory() as session:
+        runs = session.scalars(select(JobRun).where(JobRun.job == "classify").order_by(JobRun.id)).all()
+    assert [r.status for r in runs][:1] == ["interrupted"]  # the killed one-off, closed by the scheduler
+    assert runs[0].error == "the scheduler stopped during this run"
+
+    if stopped_at < total:  # stopped mid-way (not already done): SIGTERM left it resumable
+        assert runs[-1].status == "interrupted" and "stopping" in (runs[-1].error or "")
+        second = group.start()
+        wait_for(lambda: classified() == total, "every post classified", processes=(second,))
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(timeout=60) == 0, group.log(1)
+    assert classified() == total
+    with factory() as session:
+        assert session.scalar(select(func.count()).where(JobRun.status == "running")) == 0
+        assert "ok" in set(session.scalars(select(JobRun.status).where(JobRun.job == "classify")))
+        duplicates = session.execute(
+            select(Finding.post_id, Finding.category, func.count())
+            .group_by(Finding.post_id, Finding.category, Finding.model_version)
+            .having(func.count() > 1)
+        ).all()
+        assert duplicates == []
+        markers = session.execute(
+            select(PostClassification.post_id, func.count())
+            .group_by(PostClassification.post_id)
+            .having(func.count() > 1)
+        ).all()
+        assert markers == []
