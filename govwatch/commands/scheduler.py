@@ -98,6 +98,66 @@ def run_job(
         raise typer.Exit(1)
 
 
+@app.command("history")
+def history(
+    job: str | None = typer.Option(None, "--job", help="Only this job's runs."),
+    failures: bool = typer.Option(False, "--failures", help="Only failed and interrupted runs."),
+    limit: int = typer.Option(30, "--limit", min=1, help="At most this many, newest first."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """The job history: every run with its arguments, start, end, status, counts and error."""
+    from sqlalchemy import select
+
+    from store.models import JobRun
+
+    session_factory = open_store(get_settings())
+    query = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
+    if job:
+        query = query.where(JobRun.job == job)
+    if failures:
+        query = query.where(JobRun.status.in_(("failed", "interrupted")))
+    with session_factory() as session:
+        rows = [
+            {
+                "id": run.id,
+                "job": run.job,
+                "period": run.period,
+                "args": run.args,
+                "started_at": run.started_at.isoformat(),
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                "status": run.status,
+                "counts": run.counts,
+                "error": run.error,
+                "holder": run.holder,
+            }
+            for run in session.scalars(query)
+        ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
+        return
+    table = Table(
+        "id", "job", "period", "started (UTC)", "seconds", "status", "counts / error", title="job runs"
+    )
+    for row in rows:
+        seconds = ""
+        if row["finished_at"]:
+            from datetime import datetime
+
+            delta = datetime.fromisoformat(row["finished_at"]) - datetime.fromisoformat(row["started_at"])
+            seconds = f"{delta.total_seconds():.1f}"
+        detail = row["error"] or summarize_counts(row["counts"])
+        table.add_row(
+            str(row["id"]),
+            row["job"],
+            row["period"],
+            row["started_at"][:19].replace("T", " "),
+            seconds,
+            row["status"],
+            escape(detail[:80] if console.is_terminal else detail),
+        )
+    console.print(table)
+
+
 def status(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:

@@ -39,6 +39,9 @@ def test_run_job_is_recorded_and_status_shows_it_with_failures_first(tmp_path: P
     if failed.returncode != 0:  # no reports package in this build: the failure is listed first
         assert data["jobs"][0]["job"] == "assess_month" and data["jobs"][0]["last_status"] == "failed"
         assert "reports" in data["jobs"][0]["last_error"]
+    history = run_cli(tmp_path, "scheduler", "history", "--job", "account_findings", "--json")
+    assert [r["status"] for r in json.loads(history.stdout)] == ["skipped", "ok"]
+    assert json.loads(history.stdout)[1]["args"] == {"day": "2026-10-10"}
     table = run_cli(tmp_path, "status")
     assert table.returncode == 0 and "not running" in table.stdout and "account_findings" in table.stdout
 
