@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from govwatch.settings import Settings
-from scheduler.context import JobContext
+from scheduler.context import JobContext, process_holder
 from scheduler.jobs import JobOutcome, account_findings_job, assess_month_job
 from store.models import Account, User
 from store.users import create_user
@@ -26,7 +26,10 @@ def ensure_demo_users(session_factory: sessionmaker[Session]) -> list[tuple[str,
             return [(u.username, u.role) for u in session.scalars(select(User).order_by(User.id))]
         first = session.scalars(select(Account).order_by(Account.id)).first()
         region = first.region_code[:2] + "0000" if first else "150000"
-        users = [("demo-admin", "admin", None, ()), ("demo-reviewer", "reviewer", region, ())]
+        users: list[tuple[str, str, str | None, tuple[int, ...]]] = [
+            ("demo-admin", "admin", None, ()),
+            ("demo-reviewer", "reviewer", region, ()),
+        ]
         if first is not None:
             users.append(("demo-operator", "operator", None, (first.id,)))
         for username, role, region_code, accounts in users:
@@ -44,7 +47,7 @@ def ensure_demo_users(session_factory: sessionmaker[Session]) -> list[tuple[str,
 def run_demo_cycle(session_factory: sessionmaker[Session], settings: Settings, console: Console) -> None:
     """Account-level findings and (when the reports package is installed) this month's assessment and
     reports, run through the scheduler's jobs exactly as `govwatch run` would."""
-    context = JobContext(session_factory=session_factory, settings=settings, holder="demo")
+    context = JobContext(session_factory=session_factory, settings=settings, holder=process_holder("demo"))
     outcomes: list[JobOutcome] = [account_findings_job(context=context)]
     if importlib.util.find_spec("reports.assessment") and importlib.util.find_spec("reports.render"):
         # The demo's posts are from the last few days: assess the month they are in.

@@ -21,6 +21,34 @@ from govwatch.settings import Settings
 LEASE_NAME = "scheduler"
 
 
+def process_holder(prefix: str) -> str:
+    """`<prefix> <host> pid=<pid>`: names the process that runs a job, so a dead one can be told."""
+    import os
+    import socket
+
+    return f"{prefix} {socket.gethostname()} pid={os.getpid()}"
+
+
+def holder_alive(holder: str | None) -> bool:
+    """Whether the process named by a holder string is still running (unknown hosts count as alive)."""
+    import os
+    import socket
+
+    if not holder or " pid=" not in holder:
+        return False
+    host = holder.split(" pid=")[0].split(" ", 1)[-1]
+    pid_text = holder.split(" pid=")[1].split()[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return True
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def system_clock() -> datetime:
     return datetime.now(UTC)
 

@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from govwatch.settings import Settings
-from scheduler.context import LEASE_NAME, JobContext, set_context, system_clock
+from scheduler.context import LEASE_NAME, JobContext, holder_alive, set_context, system_clock
 from store.job_runs import mark_stale_runs_interrupted
 from store.models import JobRun
 
@@ -96,7 +96,7 @@ def job_specs(settings: Settings) -> list[JobSpec]:
 
 
 def make_holder() -> str:
-    return f"{socket.gethostname()} pid={os.getpid()} {uuid.uuid4().hex[:8]}"
+    return f"scheduler {socket.gethostname()} pid={os.getpid()} {uuid.uuid4().hex[:8]}"
 
 
 def make_scheduler(engine: Engine, settings: Settings) -> BackgroundScheduler:
@@ -242,7 +242,9 @@ class SchedulerService:
         set_context(self.context)
         now = self.clock()
         with self.session_factory.begin() as session:
-            closed = mark_stale_runs_interrupted(session=session, holder=self.holder, now=now)
+            closed = mark_stale_runs_interrupted(
+                session=session, holder=self.holder, now=now, is_alive=lambda run: holder_alive(run.holder)
+            )
             grace = timedelta(hours=self.settings.scheduler_misfire_grace_hours)
             resume = [
                 (run.id, run.job, dict(run.args))

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
 from store.models import JobRun
 
 ERROR_LIMIT = 4000
+STALE_ERROR = "the scheduler stopped during this run"
 
 
 def start_job_run(
@@ -71,14 +72,25 @@ def find_done_run(*, session: Session, job: str, period: str) -> JobRun | None:
     return session.scalars(query).first()
 
 
-def mark_stale_runs_interrupted(*, session: Session, holder: str, now: datetime) -> int:
-    """Runs still 'running' under another holder: that process died (we hold the lease now)."""
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(JobRun)
-        .where(JobRun.status == "running", (JobRun.holder != holder) | JobRun.holder.is_(None))
-        .values(status="interrupted", finished_at=now, error="the scheduler stopped during this run")
-    )
-    return int(result.rowcount or 0)
+def mark_stale_runs_interrupted(
+    *, session: Session, holder: str, now: datetime, is_alive: Callable[[JobRun], bool]
+) -> int:
+    """Close runs left 'running' by a process that is gone, so they read as interrupted.
+
+    Called by a scheduler that has just taken the lease: runs of an earlier scheduler (they carry
+    a fencing token) belong to a process that died or was fenced out; one-off runs (no token, from
+    the CLI) are closed only when `is_alive` says their process is gone.
+    """
+    closed = 0
+    for run in session.scalars(select(JobRun).where(JobRun.status == "running")):
+        if run.holder == holder or (run.token is None and is_alive(run)):
+            continue
+        run.status = "interrupted"
+        run.finished_at = now
+        run.error = STALE_ERROR
+        closed += 1
+    session.flush()
+    return closed
 
 
 def list_job_runs(

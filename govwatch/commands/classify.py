@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from govwatch.settings import Settings, get_settings
-from scheduler.context import JobContext
+from scheduler.context import JobContext, process_holder
 from scheduler.jobs import (
     DEFAULT_BATCH,
     ClassifyReport,
@@ -53,7 +53,9 @@ def classify_with_progress(
         outcome = classify_job(
             batch_size=batch_size,
             context=JobContext(
-                session_factory=session_factory, settings=settings or get_settings(), holder="cli"
+                session_factory=session_factory,
+                settings=settings or get_settings(),
+                holder=process_holder("cli"),
             ),
             classifier=classifier,
             on_batch=on_batch,

@@ -57,7 +57,7 @@ def run_job(
     as_json: bool = typer.Option(False, "--json", help="Print the run's outcome as JSON."),
 ) -> None:
     """Run one job now, outside the schedule; it is recorded in the job history like a scheduled run."""
-    from scheduler.context import JobContext
+    from scheduler.context import JobContext, process_holder
     from scheduler.jobs import JOBS
 
     if job not in JOBS:
@@ -70,7 +70,9 @@ def run_job(
         kwargs[name] = int(value) if value.isdigit() and name in ("limit", "batch_size") else value
     settings = get_settings()
     configure_logging(settings)
-    context = JobContext(session_factory=open_store(settings), settings=settings, holder="cli")
+    context = JobContext(
+        session_factory=open_store(settings), settings=settings, holder=process_holder("cli")
+    )
     try:
         outcome = JOBS[job](context=context, **kwargs)
     except TypeError as error:
@@ -117,7 +119,7 @@ def history(
     if failures:
         query = query.where(JobRun.status.in_(("failed", "interrupted")))
     with session_factory() as session:
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "id": run.id,
                 "job": run.job,
