@@ -82,7 +82,9 @@ class Settings(BaseSettings):
     notify_retry_seconds: float = Field(
         60.0, gt=0, description="Wait before the first retry of a failed delivery; doubles each time."
     )
-    web_command: str = Field("serve", description="The sub-command `govwatch run` starts the web app with.")
+    web_command: str = Field(
+        "serve", description="The sub-command (and its options) `govwatch run` starts the web app with."
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

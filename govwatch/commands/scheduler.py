@@ -229,7 +229,8 @@ def run_all() -> None:
     """Start the scheduler and the web app as two processes; stop both on SIGTERM/Ctrl-C."""
     settings = get_settings()
     web = settings.web_command
-    if not web_command_exists(web):
+    web_args = web.split()
+    if not web_args or not web_command_exists(web_args[0]):
         err_console.print(
             f"[red]error:[/red] this build of govwatch has no `govwatch {escape(web)}` command "
             "(the web app), "
@@ -238,10 +239,7 @@ def run_all() -> None:
         raise typer.Exit(2)
     open_store(settings)  # migrate once here, not in both children at the same time
     base = [sys.executable, "-m", "govwatch"]
-    children = {
-        "scheduler": subprocess.Popen([*base, "scheduler", "run"]),
-        "web": subprocess.Popen([*base, web]),
-    }
+    children: dict[str, subprocess.Popen[bytes]] = {}
     stopping = False
 
     def stop(signum: int, _frame: Any) -> None:
@@ -251,8 +249,13 @@ def run_all() -> None:
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
 
+    # Handlers first: a SIGTERM that arrives while the children start still reaches them.
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    children["scheduler"] = subprocess.Popen([*base, "scheduler", "run"])
+    children["web"] = subprocess.Popen([*base, *web_args])
+    if stopping:
+        stop(signal.SIGTERM, None)
     err_console.print(
         f"govwatch run: scheduler pid {children['scheduler'].pid}, web pid {children['web'].pid}"
     )

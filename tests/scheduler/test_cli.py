@@ -86,3 +86,59 @@ def test_notify_channel_and_outbox(tmp_path: Path) -> None:
     assert run_cli(tmp_path, "notify", "channel", "nobody", "--email", "a@b.c").returncode == 1
     listed = run_cli(tmp_path, "notify", "list", "--json")
     assert listed.returncode == 0 and json.loads(listed.stdout) == []
+
+
+def test_run_supervises_both_processes_and_passes_sigterm_on(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO_ROOT
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVWATCH_")}
+    # Stand-ins for the web app: one that exits at once, and a long-running one (a second,
+    # standby scheduler), so that both of `govwatch run`'s ways of ending are seen.
+    env.update({"GOVWATCH_DATA_DIR": str(tmp_path / "var"), "GOVWATCH_SCHEDULER_LEASE_SECONDS": "2"})
+    quits = subprocess.run(
+        [sys.executable, "-m", "govwatch", "run"],
+        env={**env, "GOVWATCH_WEB_COMMAND": "crawl"},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert quits.returncode != 0
+    assert "web exited with status" in quits.stderr and "stopping the other" in quits.stderr
+    assert "Traceback" not in quits.stderr
+
+    second_dir = tmp_path / "second"  # a fresh database: no lease row left by the first run
+    running = subprocess.Popen(
+        [sys.executable, "-m", "govwatch", "run"],
+        env={**env, "GOVWATCH_WEB_COMMAND": "scheduler run", "GOVWATCH_DATA_DIR": str(second_dir)},
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{second_dir / 'govwatch.db'}")
+    deadline = time.monotonic() + 90
+    holder = None
+    while time.monotonic() < deadline and holder is None and running.poll() is None:
+        try:
+            with engine.connect() as connection:
+                holder = connection.execute(
+                    text("select holder from leases where name = 'scheduler'")
+                ).scalar()
+        except Exception:
+            holder = None
+        time.sleep(0.2)
+    assert holder, "the scheduler never took its lease"
+    running.send_signal(signal.SIGTERM)
+    _, stderr = running.communicate(timeout=90)
+    assert running.returncode == 0, stderr
+    assert "lease released" in stderr and "Traceback" not in stderr
+    engine.dispose()
