@@ -66,6 +66,8 @@ class JobContext:
     scrapy_settings: dict[str, Any] | None = None
     # Set by the runner on SIGTERM: long jobs stop at their next batch and stay resumable.
     stopping: threading.Event = field(default_factory=threading.Event)
+    # The hourly classification and the one after a crawl batch must not run at once in one process.
+    classify_lock: threading.Lock = field(default_factory=threading.Lock)
     _classifier: Any = None
     _classifier_key: tuple[str, str] | None = None
 

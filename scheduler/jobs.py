@@ -290,9 +290,10 @@ def classify_job(
             _stop_if_asked(c)
             c.check_fence(session)
 
-        report = classify_posts(
-            c.session_factory, clf, batch_size=batch_size, before_write=before_write, on_batch=on_batch
-        )
+        with c.classify_lock:  # a second caller waits, then finds what the first left
+            report = classify_posts(
+                c.session_factory, clf, batch_size=batch_size, before_write=before_write, on_batch=on_batch
+            )
         return {
             "posts": report.posts,
             "batches": report.batches,
