@@ -141,6 +141,9 @@ def crawl_due_job(*, limit: int | None = None, context: JobContext | None = None
         f"{now:%Y-%m-%dT%H:%M}",
         {"limit": limit},
         lambda c: _crawl_due(c, limit or c.settings.scheduler_crawl_batch),
+        # Idempotent per account and slot through crawl_schedules, not per tick: a tick in the
+        # same minute as a finished batch takes the accounts that batch left due.
+        idempotent=False,
     )
     if outcome.status == "ok" and outcome.counts.get("accounts"):
         classify_job(context=ctx)
