@@ -57,6 +57,9 @@ class Settings(BaseSettings):
         60.0, gt=0, description="How often the scheduler looks for due crawls and notifications to send."
     )
     scheduler_crawl_batch: int = Field(200, ge=1, description="Most accounts one crawl batch takes.")
+    job_history_days: int = Field(
+        90, ge=1, description="Successful job runs older than this are forgotten; failures are kept."
+    )
     inactive_days: int = Field(14, ge=1, description="An account with no post in this many days is inactive.")
     train_data: list[Path] = Field(
         default_factory=list, description="Labelled JSONL files the weekly retrain trains on (JSON list)."

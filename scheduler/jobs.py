@@ -579,6 +579,27 @@ def retrain_job(*, week: str | None = None, context: JobContext | None = None) -
     return run_recorded(ctx, "retrain", week, {"week": week}, lambda c: retrain(c, week))
 
 
+# --- housekeeping -------------------------------------------------------------------------------
+
+KEPT_HISTORY = ("assess_month", "retrain")
+
+
+def prune_history_job(*, day: str | None = None, context: JobContext | None = None) -> JobOutcome:
+    """Daily: forget successful runs older than `job_history_days` (every tick writes one)."""
+    from store.job_runs import prune_job_runs
+
+    ctx = _context(context)
+    today = _day(ctx, day)
+
+    def body(c: JobContext) -> dict[str, Any]:
+        before = c.now() - timedelta(days=c.settings.job_history_days)
+        with c.session_factory.begin() as session:
+            c.check_fence(session)
+            return {"deleted": prune_job_runs(session=session, before=before, keep_jobs=KEPT_HISTORY)}
+
+    return run_recorded(ctx, "prune_history", today.isoformat(), {"day": today.isoformat()}, body)
+
+
 # Job name -> function, for the runner (resuming interrupted runs) and `govwatch status`.
 JOBS: dict[str, Callable[..., JobOutcome]] = {
     "crawl": crawl_due_job,
@@ -588,4 +609,5 @@ JOBS: dict[str, Callable[..., JobOutcome]] = {
     "deliver": deliver_notifications_job,
     "assess_month": assess_month_job,
     "retrain": retrain_job,
+    "prune_history": prune_history_job,
 }

@@ -87,6 +87,12 @@ def job_specs(settings: Settings) -> list[JobSpec]:
             description="assess the previous month and write its reports",
         ),
         JobSpec(
+            "prune_history",
+            "scheduler.jobs:prune_history_job",
+            CronTrigger(hour=4, minute=15, timezone=tz),
+            description="forget successful job runs older than GOVWATCH_JOB_HISTORY_DAYS",
+        ),
+        JobSpec(
             "retrain",
             "scheduler.jobs:retrain_job",
             CronTrigger(day_of_week="sun", hour=3, minute=0, timezone=tz),
@@ -306,4 +312,5 @@ JOB_FUNCTIONS = {
     "deliver": "deliver_notifications_job",
     "assess_month": "assess_month_job",
     "retrain": "retrain_job",
+    "prune_history": "prune_history_job",
 }

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.orm import Session
 
 from store.errors import NotFound
@@ -120,3 +120,19 @@ def recent_statuses(*, session: Session, job: str, limit: int = 2) -> list[str]:
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def prune_job_runs(*, session: Session, before: datetime, keep_jobs: Sequence[str]) -> int:
+    """Delete completed or skipped runs started before `before`, except those of `keep_jobs`.
+
+    Failed and interrupted runs stay, as do the runs of jobs whose history is a record (the monthly
+    assessment, the retrain decisions).
+    """
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(JobRun).where(
+            JobRun.started_at < before,
+            JobRun.status.in_(("ok", "skipped")),
+            JobRun.job.not_in(list(keep_jobs)),
+        )
+    )
+    return int(result.rowcount or 0)

@@ -49,7 +49,8 @@ def run_scheduler() -> None:
 @app.command("run-job")
 def run_job(
     job: str = typer.Argument(
-        ..., help="crawl, classify, account_findings, reviewer_digest, deliver, assess_month or retrain."
+        ...,
+        help="A job name: see `govwatch status` (crawl, classify, assess_month, retrain, ...).",
     ),
     arg: list[str] = typer.Option(
         [], "--arg", help="A job argument NAME=VALUE (e.g. month=2026-10); repeat."

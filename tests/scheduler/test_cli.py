@@ -32,6 +32,7 @@ def test_run_job_is_recorded_and_status_shows_it_with_failures_first(tmp_path: P
         "deliver",
         "assess_month",
         "retrain",
+        "prune_history",
     }
     assert jobs["account_findings"]["last_status"] == "skipped"
     assert jobs["crawl"]["last_status"] is None and jobs["crawl"]["next_run"] is None  # never scheduled yet

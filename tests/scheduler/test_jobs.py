@@ -161,3 +161,26 @@ def test_previous_month_is_taken_in_the_schedule_time_zone() -> None:
     when = datetime(2026, 10, 31, 18, 0, tzinfo=UTC).astimezone(ZoneInfo("Asia/Shanghai"))
     assert previous_month(when) == "2026-10"
     assert previous_month(datetime(2027, 1, 1, 2, tzinfo=ZoneInfo("Asia/Shanghai"))) == "2026-12"
+
+
+def test_old_successful_runs_are_pruned_but_failures_and_decisions_stay(
+    session_factory: sessionmaker[Session], clock: FixedClock, tmp_path: Path
+) -> None:
+    from scheduler.jobs import prune_history_job
+
+    context = make_context(session_factory, clock, tmp_path, job_history_days=30)
+    run_recorded(context, "deliver", "old-ok", {}, lambda _c: {})
+    run_recorded(context, "deliver", "old-failed", {}, lambda _c: 1 / 0)
+    run_recorded(context, "retrain", "2026-W30", {}, lambda _c: {"decision": "kept"})
+    clock.advance(days=31)
+    run_recorded(context, "deliver", "new-ok", {}, lambda _c: {})
+    outcome = prune_history_job(context=context)
+    assert outcome.status == "ok" and outcome.counts == {"deleted": 1}
+    with session_factory() as session:
+        left = sorted((r.job, r.period) for r in list_job_runs(session=session))
+    assert left == [
+        ("deliver", "new-ok"),
+        ("deliver", "old-failed"),
+        ("prune_history", outcome.period),
+        ("retrain", "2026-W30"),
+    ]

@@ -36,6 +36,7 @@ def test_a_restart_keeps_the_stored_jobs_and_their_next_runs(empty_engine: Engin
         "reviewer_digest",
         "assess_month",
         "retrain",
+        "prune_history",
     }
     assert planned["assess_month"].day == 1 and planned["assess_month"].hour == 2
     assert str(planned["assess_month"].tzinfo) == "Asia/Shanghai"
