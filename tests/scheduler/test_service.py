@@ -327,3 +327,72 @@ def test_a_killed_or_stopped_job_is_resumed_by_the_next_scheduler(
             .having(func.count() > 1)
         ).all()
         assert markers == []
+
+
+@pytest.mark.slow
+def test_killing_the_scheduler_mid_assessment_finishes_the_month_once(
+    tmp_path: Path, schedulers_for: Callable[[dict[str, str]], Schedulers]
+) -> None:
+    pytest.importorskip("reports.assessment")
+    pytest.importorskip("reports.render")
+    from store.assessments import list_account_assessments
+
+    from store.models import Notification
+    from tests.scheduler.helpers import add_user
+
+    database_url = f"sqlite:///{tmp_path / 'govwatch.db'}"
+    settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=None)
+    factory = open_store(settings)
+    month = f"{datetime.now(UTC):%Y-%m}"
+    with SampleSite() as site:
+        ids = add_sample_accounts(factory, site)
+        assert crawl_accounts(crawl_config(settings), list(ids.values()), scrapy_settings=FAST).ok
+    add_user(factory, "lead", "admin", email="lead@example.org")
+    env = scheduler_env(tmp_path, database_url)
+    one_off = subprocess.Popen(
+        [sys.executable, "-m", "govwatch", "scheduler", "run-job", "assess_month", "--arg", f"month={month}"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+    def assessing() -> bool:
+        with factory() as session:
+            return bool(
+                session.scalar(
+                    select(func.count()).where(JobRun.job == "assess_month", JobRun.status == "running")
+                )
+            )
+
+    wait_for(assessing, "the assessment to start", processes=(one_off,))
+    os.killpg(one_off.pid, signal.SIGKILL)
+    one_off.wait()
+    group = schedulers_for(env)
+    scheduler = group.start()
+
+    def assessed() -> bool:
+        with factory() as session:
+            return bool(
+                session.scalar(
+                    select(func.count()).where(JobRun.job == "assess_month", JobRun.status == "ok")
+                )
+            )
+
+    wait_for(assessed, "the resumed assessment", timeout=300, processes=(scheduler,))
+    scheduler.send_signal(signal.SIGTERM)
+    assert scheduler.wait(timeout=120) == 0, group.log(0)
+    with factory() as session:
+        runs = session.scalars(select(JobRun).where(JobRun.job == "assess_month").order_by(JobRun.id)).all()
+        assert [r.status for r in runs] == ["interrupted", "ok"]
+        assert all(Path(p).is_file() for p in runs[-1].counts["reports"])
+        for account_id in ids.values():
+            current = [
+                a
+                for a in list_account_assessments(session=session, account_id=account_id)
+                if a.month == month
+            ]
+            assert len(current) == 1, account_id  # one current assessment per account and month
+        ready = session.scalars(select(Notification).where(Notification.event == "report_ready")).all()
+        assert len(ready) == 1
