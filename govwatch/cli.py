@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from govwatch.commands import accounts, assess, classify, crawl, db, model, users
+from govwatch.commands import accounts, assess, classify, crawl, db, model, notify, scheduler, users
 
 app = typer.Typer(
     help="govwatch: compliance monitoring of government public accounts.",
@@ -21,6 +21,10 @@ app.add_typer(model.app, name="model")
 app.command("classify")(classify.classify)
 app.command("assess")(assess.assess)
 app.command("report")(assess.report)
+app.add_typer(scheduler.app, name="scheduler")
+app.add_typer(notify.app, name="notify")
+app.command("status")(scheduler.status)
+app.command("run")(scheduler.run_all)
 
 
 @app.command("demo")

@@ -17,6 +17,7 @@ from govwatch.context import crawl_config, open_store
 from govwatch.registry_import import import_registry
 from govwatch.sample_site import start_sample_site
 from govwatch.settings import Settings, get_settings
+from govwatch.demo_cycle import print_how_to_run, run_account_checks
 from reports.demo import assess_and_report
 from store.models import Account, CrawlRun, Post, Snapshot
 
@@ -45,8 +46,10 @@ def run_demo(data_dir: Path) -> None:
 
     classify_and_show(session_factory, settings, out=console)
 
+    run_account_checks(session_factory, settings, console)
     console.rule("[bold]assessment and reports")
     assess_and_report(session_factory, settings.resolved_report_dir, now=datetime.now(UTC), console=console)
+    print_how_to_run(session_factory, settings, console)
 
 
 def demo_settings(data_dir: Path) -> Settings:

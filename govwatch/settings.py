@@ -45,6 +45,49 @@ class Settings(BaseSettings):
     model_dir: Path | None = Field(None, description="Trained model versions; default `<data_dir>/models`.")
     report_dir: Path | None = Field(None, description="Rendered reports; default `<data_dir>/reports`.")
     log_level: str = Field("INFO", description="Python logging level name.")
+    # The scheduler (scheduler/).
+    timezone: str = Field("Asia/Shanghai", description="Time zone of the schedule (days, months, 02:00).")
+    scheduler_lease_seconds: float = Field(
+        60.0, gt=0, description="How long the scheduler's lease lasts unrenewed; then a standby takes over."
+    )
+    scheduler_misfire_grace_hours: float = Field(
+        6.0, gt=0, description="A run missed while no scheduler ran is still made this many hours late."
+    )
+    scheduler_tick_seconds: float = Field(
+        60.0, gt=0, description="How often the scheduler looks for due crawls and notifications to send."
+    )
+    scheduler_crawl_batch: int = Field(200, ge=1, description="Most accounts one crawl batch takes.")
+    job_history_days: int = Field(
+        90, ge=1, description="Successful job runs older than this are forgotten; failures are kept."
+    )
+    inactive_days: int = Field(14, ge=1, description="An account with no post in this many days is inactive.")
+    train_data: list[Path] = Field(
+        default_factory=list, description="Labelled JSONL files the weekly retrain trains on (JSON list)."
+    )
+    eval_data: list[Path] = Field(
+        default_factory=list, description="Fixed held-out JSONL files a retrained model must not be worse on."
+    )
+    retrain_reviewed_holdout: float = Field(
+        0.2, ge=0, le=0.5, description="Share of reviewed findings held out to evaluate a retrained model."
+    )
+    retrain_min_reviewed: int = Field(
+        20, ge=0, description="The weekly retrain is skipped until this many findings have been reviewed."
+    )
+    # Notifications.
+    smtp_host: str | None = Field(None, description="SMTP server for e-mail notifications; unset: none sent.")
+    smtp_port: int = Field(25, description="SMTP port.")
+    smtp_user: str | None = Field(None, description="SMTP login, if the server wants one.")
+    smtp_password: str | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_from: str = Field("govwatch@localhost", description="Sender address of notification e-mails.")
+    notify_timeout: float = Field(10.0, gt=0, description="Seconds one delivery (SMTP or webhook) may take.")
+    notify_max_attempts: int = Field(6, ge=1, description="Delivery attempts before giving up.")
+    notify_retry_seconds: float = Field(
+        60.0, gt=0, description="Wait before the first retry of a failed delivery; doubles each time."
+    )
+    web_command: str = Field(
+        "serve", description="The sub-command (and its options) `govwatch run` starts the web app with."
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

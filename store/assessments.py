@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Select, and_, case, func, insert, or_, select, type_coerce
 from sqlalchemy.orm import Session
@@ -123,7 +124,7 @@ def insert_assessments(*, session: Session, rows: Sequence[dict[str, Any]]) -> N
 
 
 def list_assessed_accounts(*, session: Session, region: str | None, created_before: datetime) -> list[Any]:
-    """Active accounts (in `region`) that existed at `created_before`, with their organization."""
+    """Active accounts (in `region`) filed before `created_before`, with their organization."""
     query = (
         select(
             Account.id,
@@ -138,10 +139,17 @@ def list_assessed_accounts(*, session: Session, region: str | None, created_befo
             Organization.contact_phone,
         )
         .join(Organization, Organization.id == Account.organization_id)
-        .where(Account.status == "active", Account.created_at < created_before)
+        .where(Account.status == "active", _filed_before(created_before))
         .order_by(Account.id)
     )
     return list(session.execute(_in_region(query, region)))
+
+
+def _filed_before(moment: datetime) -> Any:
+    # The registry's filing date (备案日期) says since when an account exists for the office; the
+    # row's own created_at only says when this installation imported it (often after the month).
+    filed_by = moment.astimezone(ZoneInfo("Asia/Shanghai")).date()
+    return or_(Account.filing_date.is_(None), Account.filing_date < filed_by)
 
 
 def _naive(column: Any) -> Any:
@@ -293,7 +301,7 @@ def region_names(*, session: Session) -> dict[str, str]:
 def list_registry_accounts(*, session: Session, region: str | None, created_before: datetime) -> list[Any]:
     """Every account filed in the registry (in `region`) by `created_before`, any status but closed."""
     query = select(Account.id, Account.platform, Account.region_code, Account.status).where(
-        Account.status != "closed", Account.created_at < created_before
+        Account.status != "closed", _filed_before(created_before)
     )
     return list(session.execute(_in_region(query, region)))
 

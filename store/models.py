@@ -40,6 +40,9 @@ FINDING_STATES = ("open", "confirmed", "dismissed", "escalated", "appealed")
 REVIEW_DECISIONS = ("confirm", "dismiss", "escalate", "reopen")
 APPEAL_OUTCOMES = ("pending", "upheld", "rejected")
 CRAWL_STATUSES = ("running", "ok", "partial", "failed", "blocked")
+JOB_STATUSES = ("running", "ok", "failed", "interrupted", "skipped")
+NOTIFICATION_CHANNELS = ("email", "webhook")
+NOTIFICATION_STATUSES = ("pending", "sent", "failed")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -396,6 +399,85 @@ class AuditLog(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class JobRun(Base):
+    """One run of a scheduled job: what it was asked, when it ran, how it ended and what it did."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        Index("ix_job_runs_job_started_at", "job", "started_at"),
+        Index("ix_job_runs_job_period", "job", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(50))
+    # The unit of work the run is idempotent for: "account 12 slot 2026-10-03T06:00", "2026-10".
+    period: Mapped[str] = mapped_column(String(100), default="")
+    args: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(_choice(JOB_STATUSES, "job_status"), default="running")
+    error: Mapped[str | None] = mapped_column(Text)
+    counts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    holder: Mapped[str | None] = mapped_column(String(200))
+    token: Mapped[int | None] = mapped_column(Integer)
+
+
+class CrawlSchedule(Base):
+    """When the scheduler next crawls an account: its slots are offset per account, so the crawls of
+    many accounts with one interval are spread over that interval instead of all starting at once."""
+
+    __tablename__ = "crawl_schedules"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    last_slot_at: Mapped[datetime | None]
+    next_due_at: Mapped[datetime] = mapped_column(index=True)
+    last_run_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class NotificationChannel(Base):
+    """Where one user wants to be told: an e-mail address or a group-robot webhook URL."""
+
+    __tablename__ = "notification_channels"
+    __table_args__ = (UniqueConstraint("user_id", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(_choice(NOTIFICATION_CHANNELS, "notification_channel"))
+    address: Mapped[str] = mapped_column(Text)
+    # Extra events beyond the user's role (e.g. "report_ready" for an office lead); [] = role only.
+    events: Mapped[list[Any]] = mapped_column(default=list)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Base):
+    """The outbox: one message to one address, delivered (and retried) by the delivery job."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_notifications_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    event: Mapped[str] = mapped_column(String(50))
+    channel: Mapped[str] = mapped_column(_choice(NOTIFICATION_CHANNELS, "notification_channel"))
+    address: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    # Makes writing a notification idempotent: one message per event, user and channel.
+    dedupe_key: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(
+        _choice(NOTIFICATION_STATUSES, "notification_status"), default="pending"
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
 __all__ = [
     "Account",
     "Appeal",
@@ -403,8 +485,12 @@ __all__ = [
     "AuditLog",
     "Base",
     "CrawlRun",
+    "CrawlSchedule",
     "Finding",
+    "JobRun",
     "Lease",
+    "Notification",
+    "NotificationChannel",
     "Organization",
     "Post",
     "PostClassification",

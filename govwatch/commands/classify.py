@@ -1,4 +1,4 @@
-"""`govwatch classify`: classify stored posts not yet seen by the current model and rules versions.
+"""`govwatch classify`: run the classification job (scheduler/jobs.py) now, with a progress bar.
 
 The job is resumable: each batch stores its findings together with a PostClassification marker
 per post in one transaction, and the next batch asks only for posts without a marker. Killed
@@ -8,8 +8,6 @@ halfway, a rerun finishes the rest without duplicating a finding.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import typer
@@ -19,105 +17,26 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.findings import (
-    NewFinding,
-    count_unclassified_posts,
-    list_unclassified_posts,
-    record_classification,
+from govwatch.settings import Settings, get_settings
+from scheduler.context import JobContext, process_holder
+from scheduler.jobs import (
+    DEFAULT_BATCH,
+    ClassifyReport,
+    classify_job,
+    pending_posts,
 )
 from store.models import Account, Finding, Post
 
 log = logging.getLogger(__name__)
 console = Console()
-DEFAULT_BATCH = 200
 
 
-@dataclass
-class ClassifyReport:
-    """What one run of the job did."""
-
-    model_version: str
-    rules_version: str
-    posts: int = 0
-    batches: int = 0
-    findings: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total_findings(self) -> int:
-        return sum(self.findings.values())
-
-
-def classify_posts(
+def classify_with_progress(
     session_factory: sessionmaker[Session],
     classifier: Any,
     *,
     batch_size: int = DEFAULT_BATCH,
-    max_batches: int | None = None,
-    on_batch: Callable[[int, int], None] | None = None,
-) -> ClassifyReport:
-    """Classify every pending post in batches of `batch_size` (one transaction each).
-
-    `on_batch(posts_in_batch, findings_in_batch)` is called after each committed batch;
-    `max_batches` stops early (a test uses it to play an interrupted run).
-    """
-    model_version, rules_version = classifier.model_version, classifier.rules_version
-    report = ClassifyReport(model_version, rules_version)
-    after_id = 0
-    while max_batches is None or report.batches < max_batches:
-        with session_factory.begin() as session:
-            posts = list_unclassified_posts(
-                session=session,
-                model_version=model_version,
-                rules_version=rules_version,
-                limit=batch_size,
-                after_id=after_id,
-            )
-            if not posts:
-                break
-            results = classifier.classify_many([(post.text or "", post.title) for post in posts])
-            stored = 0
-            for post, findings in zip(posts, results, strict=True):
-                new = [to_new_finding(f) for f in findings]
-                record_classification(
-                    session=session,
-                    post=post,
-                    findings=new,
-                    model_version=model_version,
-                    rules_version=rules_version,
-                )
-                for item in new:
-                    report.findings[item.category] = report.findings.get(item.category, 0) + 1
-                stored += len(new)
-            # Ids only grow, so a post that fails to classify cannot make the job spin on it.
-            after_id = posts[-1].id
-        report.posts += len(posts)
-        report.batches += 1
-        log.info("classified %d posts (%d findings) up to post %d", len(posts), stored, after_id)
-        if on_batch is not None:
-            on_batch(len(posts), stored)
-    return report
-
-
-def to_new_finding(finding: Any) -> NewFinding:
-    """A classifier Finding in the shape the store keeps."""
-    return NewFinding(
-        category=finding.category,
-        score=finding.score,
-        source=finding.source,
-        spans=[span.to_dict() for span in finding.spans],
-        detail=dict(finding.detail),
-    )
-
-
-def pending_posts(session_factory: sessionmaker[Session], classifier: Any) -> int:
-    with session_factory() as session:
-        return count_unclassified_posts(
-            session=session, model_version=classifier.model_version, rules_version=classifier.rules_version
-        )
-
-
-def classify_with_progress(
-    session_factory: sessionmaker[Session], classifier: Any, *, batch_size: int = DEFAULT_BATCH
+    settings: Settings | None = None,
 ) -> ClassifyReport:
     """The job with a Rich progress bar (what `govwatch classify` and the demo run)."""
     total = pending_posts(session_factory, classifier)
@@ -131,7 +50,26 @@ def classify_with_progress(
             found += findings
             progress.update(task, advance=posts, found=f"{found} findings")
 
-        return classify_posts(session_factory, classifier, batch_size=batch_size, on_batch=on_batch)
+        outcome = classify_job(
+            batch_size=batch_size,
+            context=JobContext(
+                session_factory=session_factory,
+                settings=settings or get_settings(),
+                holder=process_holder("cli"),
+            ),
+            classifier=classifier,
+            on_batch=on_batch,
+        )
+    if outcome.status != "ok":
+        raise RuntimeError(f"classification {outcome.status}: {outcome.error}")
+    counts = outcome.counts
+    return ClassifyReport(
+        counts["model_version"],
+        counts["rules_version"],
+        posts=counts["posts"],
+        batches=counts["batches"],
+        findings=dict(counts["findings"]),
+    )
 
 
 def print_findings_table(
@@ -185,7 +123,7 @@ def classify_and_show(
     out = out or console
     clf = load_current_classifier(settings)
     out.print(f"classifier: model {clf.model_version}, rules {clf.rules_version}")
-    report = classify_with_progress(session_factory, clf)
+    report = classify_with_progress(session_factory, clf, settings=settings)
     summary = ", ".join(f"{n} {c}" for c, n in sorted(report.findings.items())) or "none"
     out.print(f"classified {report.posts} posts in {report.batches} batches; findings: {summary}")
     if show and report.total_findings:

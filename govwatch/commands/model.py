@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from classifier import registry
 from govwatch.settings import Settings, get_settings
 
 app = typer.Typer(help="Train, list, promote and evaluate classifier models.", no_args_is_help=True)
@@ -21,42 +21,21 @@ console = Console()
 err_console = Console(stderr=True)
 MAX_REPORTED_PROBLEMS = 20
 
-# A promoted version is named in this file inside the model folder; without it, the packaged
-# default (classifier/models/DEFAULT.txt) is used.
-CURRENT_FILE = "CURRENT"
+CURRENT_FILE = registry.CURRENT_FILE
 
 
 def load_current_classifier(settings: Settings | None = None) -> Any:
     """The classifier `govwatch classify` uses: the promoted version, else the packaged default."""
-    import classifier
-
     settings = settings or get_settings()
-    model_dir = settings.resolved_model_dir
-    if (model_dir / CURRENT_FILE).is_file():
-        return classifier.load(model_dir)
-    return classifier.load()
+    return registry.load_current(settings.resolved_model_dir)
 
 
 def _version_dirs(settings: Settings) -> list[tuple[str, Path, str]]:
     """(version, directory, where) for trained versions and the packaged default."""
-    import classifier
-
-    found: list[tuple[str, Path, str]] = []
-    model_dir = settings.resolved_model_dir
-    if model_dir.is_dir():
-        for path in sorted(model_dir.iterdir()):
-            if (path / "metadata.json").is_file():
-                found.append((path.name, path, "trained"))
-    packaged = classifier.PACKAGED_MODELS
-    if packaged.is_dir():
-        for path in sorted(packaged.iterdir()):
-            if (path / "metadata.json").is_file():
-                found.append((path.name, path, "packaged"))
-    return found
+    return [(v.name, v.path, v.where) for v in registry.list_versions(settings.resolved_model_dir)]
 
 
-def _read_pointer(path: Path) -> str | None:
-    return path.read_text(encoding="utf-8").strip() if path.is_file() else None
+_read_pointer = registry.read_pointer
 
 
 @app.command("train")
@@ -149,33 +128,12 @@ def promote_command(
 
 
 def _promote(model_dir: Path, version: str) -> None:
-    import classifier
-    from classifier.model import ModelError, load_model
-
-    settings = get_settings()
-    known = {name: (path, where) for name, path, where in _version_dirs(settings)}
-    if version not in known:
-        console.print(f"[red]error:[/red] no model version {version!r}; see `govwatch model list`")
-        raise typer.Exit(1)
-    path, where = known[version]
     try:
-        load_model(path)  # refuse to promote what this installation cannot load
-    except ModelError as error:
-        console.print(f"[red]error:[/red] {error}")
+        message = registry.promote(model_dir, version)
+    except registry.RegistryError as error:
+        console.print(f"[red]error:[/red] {escape(str(error))}")
         raise typer.Exit(1) from None
-    pointer = model_dir / CURRENT_FILE
-    if where == "packaged" and version == _read_pointer(classifier.PACKAGED_MODELS / "DEFAULT.txt"):
-        pointer.unlink(missing_ok=True)
-        console.print(f"using the packaged default {version}")
-        return
-    if where == "packaged":
-        console.print("[red]error:[/red] only the packaged DEFAULT can be used from the package")
-        raise typer.Exit(1)
-    model_dir.mkdir(parents=True, exist_ok=True)
-    temporary = pointer.with_suffix(".tmp")
-    temporary.write_text(version + "\n", encoding="utf-8")
-    os.replace(temporary, pointer)  # atomic: a classify job never reads half a name
-    console.print(f"current model: [bold]{version}[/bold]")
+    console.print(message)
 
 
 @app.command("eval")

@@ -20,6 +20,15 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+# Tables other software keeps in our database, which migrations must neither create nor drop.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    # APScheduler's SQLAlchemy job store creates and owns apscheduler_jobs.
+    return not (type_ == "table" and name in FOREIGN_TABLES)
+
+
 with engine.connect() as connection:
     context.configure(
         connection=connection,
@@ -27,6 +36,7 @@ with engine.connect() as connection:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

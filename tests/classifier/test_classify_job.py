@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from classifier import Classifier
-from govwatch.commands.classify import classify_posts, print_findings_table
+from govwatch.commands.classify import print_findings_table
+from scheduler.jobs import classify_posts
 from store.findings import count_unclassified_posts, list_findings, list_unclassified_posts
 from store.models import Account, Finding, Organization, Post, PostClassification, Region
 

@@ -27,3 +27,11 @@ def test_demo_runs_end_to_end_and_can_run_again(tmp_path: Path) -> None:
     reports = sorted((data_dir / "reports").glob("govwatch-report-*"))
     assert {p.suffix for p in reports} == {".xlsx", ".pdf", ".html"}
     assert all(str(p) in result.stdout for p in reports)
+    # The scheduler's jobs ran once over the demo data, and the demo says how to run the service.
+    assert "job account_findings" in result.stdout and ": ok;" in result.stdout
+    assert "govwatch run" in result.stdout and "demo-reviewer" in result.stdout
+    with sqlite3.connect(data_dir / "govwatch.db") as connection:
+        jobs = dict(connection.execute("select job, status from job_runs").fetchall())
+        users = {row[0] for row in connection.execute("select username from users")}
+    assert jobs.get("account_findings") == "ok" and jobs.get("classify") == "ok"
+    assert {"demo-admin", "demo-reviewer", "demo-operator"} <= users
