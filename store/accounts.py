@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
-from store.errors import NotFound
-from store.models import Account, Organization, utcnow
-from store.regions import descendant_codes, ensure_region
+from store.errors import InvalidInput, NotFound
+from store.models import ACCOUNT_STATUSES, PLATFORMS, Account, Organization, Region, utcnow
+from store.regions import descendant_codes, ensure_region, validate_region_code
 
 
 def get_account(*, session: Session, account_id: int) -> Account:
@@ -26,6 +26,38 @@ def find_account(*, session: Session, platform: str, handle: str) -> Account | N
     return session.scalar(select(Account).where(Account.platform == platform, Account.handle == handle))
 
 
+def account_filters(
+    *,
+    session: Session,
+    region_code: str | None = None,
+    platform: str | None = None,
+    status: str | None = None,
+    account_ids: Sequence[int] | None = None,
+) -> list[Any]:
+    """WHERE conditions for the filters; an unknown region, platform or status is refused, not empty.
+
+    None means "no filter"; an empty string is an error (a script that lost its variable must not
+    silently select every account).
+    """
+    conditions: list[Any] = []
+    if region_code is not None:
+        code = validate_region_code(region_code)
+        if session.get(Region, code) is None:
+            raise NotFound(f"no region {code} in the registry (see `govwatch accounts list`)")
+        conditions.append(Account.region_code.in_(descendant_codes(session=session, code=code)))
+    if platform is not None:
+        if platform not in PLATFORMS:
+            raise InvalidInput(f"unknown platform {platform!r} (expected one of {', '.join(PLATFORMS)})")
+        conditions.append(Account.platform == platform)
+    if status is not None:
+        if status not in ACCOUNT_STATUSES:
+            raise InvalidInput(f"unknown status {status!r} (expected one of {', '.join(ACCOUNT_STATUSES)})")
+        conditions.append(Account.status == status)
+    if account_ids is not None:
+        conditions.append(Account.id.in_(list(account_ids)))
+    return conditions
+
+
 def list_accounts(
     *,
     session: Session,
@@ -34,24 +66,53 @@ def list_accounts(
     status: str | None = None,
     account_ids: Sequence[int] | None = None,
     limit: int | None = None,
+    offset: int = 0,
 ) -> list[Account]:
-    """Accounts filtered by region (including sub-regions), platform, status or ids, ordered by id."""
-    query = select(Account).options(joinedload(Account.organization)).order_by(Account.id)
-    if region_code:
-        query = query.where(Account.region_code.in_(descendant_codes(session=session, code=region_code)))
-    if platform:
-        query = query.where(Account.platform == platform)
-    if status:
-        query = query.where(Account.status == status)
-    if account_ids is not None:
-        query = query.where(Account.id.in_(list(account_ids)))
-    if limit:
+    """Accounts filtered by region (including sub-regions), platform, status or ids, ordered by id.
+
+    `limit` and `offset` page in the query itself, so `--limit 3` reads three rows, not 50,000.
+    """
+    many_ids = account_ids is not None and len(account_ids) > MAX_IN_LIST
+    conditions = account_filters(
+        session=session,
+        region_code=region_code,
+        platform=platform,
+        status=status,
+        account_ids=None if many_ids else account_ids,
+    )
+    query = select(Account).options(joinedload(Account.organization)).where(*conditions).order_by(Account.id)
+    if many_ids:
+        # More ids than a portable IN list takes: scan and keep the wanted ones.
+        wanted = set(account_ids or ())
+        found = [account for account in session.scalars(query) if account.id in wanted]
+        return found[offset : None if limit is None else offset + limit]
+    if offset:
+        query = query.offset(offset)
+    if limit is not None:
         query = query.limit(limit)
     return list(session.scalars(query))
 
 
-def count_accounts(*, session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(Account)) or 0
+def count_accounts(
+    *,
+    session: Session,
+    region_code: str | None = None,
+    platform: str | None = None,
+    status: str | None = None,
+) -> int:
+    conditions = account_filters(session=session, region_code=region_code, platform=platform, status=status)
+    return session.scalar(select(func.count()).select_from(Account).where(*conditions)) or 0
+
+
+def missing_account_ids(*, session: Session, account_ids: Sequence[int]) -> list[int]:
+    """The ids in `account_ids` that name no account."""
+    wanted = set(account_ids)
+    found: set[int] = set()
+    ordered = sorted(wanted)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        found.update(session.scalars(select(Account.id).where(Account.id.in_(chunk))))
+    return sorted(wanted - found)
 
 
 def ensure_organization(
@@ -90,6 +151,8 @@ def upsert_account(
         session.flush()
     return account, changed
 
+
+MAX_IN_LIST = 5000  # bound parameters in one IN (...); SQLite allows 32,766 in all
 
 # Optional account fields a registry may carry; each is written only when its column is present
 # and its cell is not empty, so a shorter sheet never erases what it does not mention.
