@@ -334,6 +334,18 @@ class CrawlRun(Base):
     host: Mapped[str | None] = mapped_column(String(200))
 
 
+class Lease(Base):
+    """A named lease: one holder at a time, until it expires; `token` fences out stale holders."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(200))
+    token: Mapped[int] = mapped_column(BigInteger)
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
 class AuditLog(Base):
     """Who changed what and when, with the state before and after."""
 
@@ -359,6 +371,7 @@ __all__ = [
     "Base",
     "CrawlRun",
     "Finding",
+    "Lease",
     "Organization",
     "Post",
     "PostClassification",
