@@ -74,7 +74,9 @@ def import_registry(
     rows = [to_account_row(row) for row in parsed.rows]
     if dry_run:
         with session_factory() as session:  # read only, and never committed
-            summary = import_accounts(session=session, rows=rows, actor=actor, source_name=path.name, dry_run=True)
+            summary = import_accounts(
+                session=session, rows=rows, actor=actor, source_name=path.name, dry_run=True
+            )
             session.rollback()
     else:
         with session_factory.begin() as session:

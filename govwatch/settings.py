@@ -138,3 +138,8 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def new_user_password() -> str | None:
+    """GOVWATCH_NEW_USER_PASSWORD, which `govwatch users add` reads instead of prompting (scripts)."""
+    return os.environ.get(f"{ENV_PREFIX}NEW_USER_PASSWORD") or None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -172,9 +173,10 @@ class AccountRow:
     organization: str
     region_code: str
     region_name: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)  # filing_number, filing_date, status, ...
-    source: dict[str, Any] = field(default_factory=dict)  # kind/url/options present in the sheet
-    contact: dict[str, str] = field(default_factory=dict)  # name/phone/email, non-empty cells only
+    # filing_number, filing_date, status, crawl_interval_minutes: only those the sheet fills
+    fields: dict[str, Any] = dataclasses.field(default_factory=dict)
+    source: dict[str, Any] = dataclasses.field(default_factory=dict)  # kind/url/options from the sheet
+    contact: dict[str, str] = dataclasses.field(default_factory=dict)  # name/phone/email, filled cells
 
 
 @dataclass
@@ -192,7 +194,7 @@ class ImportSummary:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    changes: list[AccountChange] = field(default_factory=list)
+    changes: list[AccountChange] = dataclasses.field(default_factory=list)
     dry_run: bool = False
 
     @property
@@ -218,7 +220,9 @@ def _dialect_insert(session: Session, model: Any) -> Any:
     return dialect_insert(model)
 
 
-def _insert_ignoring_duplicates(session: Session, model: Any, rows: list[dict[str, Any]]) -> set[tuple[str, str]]:
+def _insert_ignoring_duplicates(
+    session: Session, model: Any, rows: list[dict[str, Any]]
+) -> set[tuple[str, str]]:
     """Multi-row INSERT that leaves rows another writer inserted first alone (both backends).
 
     Returns the (platform, handle) keys this call inserted, for accounts; an empty set otherwise.
@@ -227,14 +231,18 @@ def _insert_ignoring_duplicates(session: Session, model: Any, rows: list[dict[st
     for start in range(0, len(rows), 500):
         statement = _dialect_insert(session, model).on_conflict_do_nothing()
         if model is Account:
-            result = session.execute(statement.returning(Account.platform, Account.handle), rows[start : start + 500])
+            result = session.execute(
+                statement.returning(Account.platform, Account.handle), rows[start : start + 500]
+            )
             inserted.update((platform, handle) for platform, handle in result)
         else:
             session.execute(statement, rows[start : start + 500])
     return inserted
 
 
-def _accounts_by_key(session: Session, keys: list[tuple[str, str]], *, lock: bool) -> dict[tuple[str, str], Account]:
+def _accounts_by_key(
+    session: Session, keys: list[tuple[str, str]], *, lock: bool
+) -> dict[tuple[str, str], Account]:
     found: dict[tuple[str, str], Account] = {}
     for start in range(0, len(keys), 500):
         query = select(Account).where(tuple_(Account.platform, Account.handle).in_(keys[start : start + 500]))
@@ -245,7 +253,9 @@ def _accounts_by_key(session: Session, keys: list[tuple[str, str]], *, lock: boo
     return found
 
 
-def _organization_ids(session: Session, rows: Sequence[AccountRow], dry_run: bool) -> dict[tuple[str, str], int]:
+def _organization_ids(
+    session: Session, rows: Sequence[AccountRow], dry_run: bool
+) -> dict[tuple[str, str], int]:
     wanted: dict[tuple[str, str], dict[str, str]] = {}
     for row in rows:
         wanted.setdefault((row.organization, row.region_code), {}).update(row.contact)
@@ -274,7 +284,11 @@ def _organization_ids(session: Session, rows: Sequence[AccountRow], dry_run: boo
 
 
 def _wanted_fields(row: AccountRow, organization_id: int) -> dict[str, Any]:
-    wanted: dict[str, Any] = {"name": row.name, "organization_id": organization_id, "region_code": row.region_code}
+    wanted: dict[str, Any] = {
+        "name": row.name,
+        "organization_id": organization_id,
+        "region_code": row.region_code,
+    }
     wanted.update({k: v for k, v in row.fields.items() if k in IMPORT_FIELDS})
     return wanted
 
@@ -319,8 +333,8 @@ def import_accounts(
             session,
             Account,
             [
-                {"platform": row.platform, "handle": row.handle, "source": dict(row.source), "status": "active",
-                 "created_at": now, "updated_at": now,
+                {"platform": row.platform, "handle": row.handle, "source": dict(row.source),
+                 "status": "active", "created_at": now, "updated_at": now,
                  **_wanted_fields(row, organization_ids[(row.organization, row.region_code)])}
                 for row in new_rows
             ],
@@ -360,7 +374,9 @@ def import_accounts(
             for name, value in after.items():
                 setattr(account, name, value)
             audit.append(
-                AuditEntry("account.update", "account", account.id, _audit_values(before), _audit_values(after))
+                AuditEntry(
+                    "account.update", "account", account.id, _audit_values(before), _audit_values(after)
+                )
             )
     if not dry_run:
         audit.append(

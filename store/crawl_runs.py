@@ -13,7 +13,7 @@ from store.models import CRAWL_STATUSES, Account, CrawlRun, utcnow
 
 MAX_ERROR_LENGTH = 4000
 # How `crawl status` orders accounts: what needs a person's attention first.
-STATUS_ORDER = {"failed": 0, "blocked": 1, "partial": 2, "running": 3, "ok": 4}
+STATUS_ORDER = {"failed": 0, "blocked": 1, "interrupted": 2, "partial": 3, "running": 4, "ok": 5}
 INTERRUPTED = "interrupted: the crawl process ended before finishing this account (killed or crashed)"
 
 
@@ -83,15 +83,31 @@ def mark_runs_interrupted(
     is_abandoned: Callable[[CrawlRun], bool],
     exclude_run_ids: Sequence[int] = (),
 ) -> list[int]:
-    """Closes runs left 'running' by a process that died, so they read as failed, not as in progress."""
+    """Closes runs left 'running' by a process that died, so they read as interrupted, not in progress."""
     closed = []
     for run in list_running_runs(session=session, account_ids=account_ids):
         if run.id in exclude_run_ids or not is_abandoned(run):
             continue
-        run.status = "failed"
+        run.status = "interrupted"
         run.finished_at = utcnow()
         run.error = INTERRUPTED
         closed.append(run.id)
+    session.flush()
+    return closed
+
+
+def interrupt_runs(*, session: Session, run_ids: Sequence[int], reason: str = INTERRUPTED) -> list[int]:
+    """Marks the given runs 'interrupted' if they are still 'running' (their counts are kept as stored)."""
+    closed = []
+    ids = list(run_ids)
+    for start in range(0, len(ids), 500):
+        for run in session.scalars(
+            select(CrawlRun).where(CrawlRun.id.in_(ids[start : start + 500]), CrawlRun.status == "running")
+        ):
+            run.status = "interrupted"
+            run.finished_at = utcnow()
+            run.error = reason
+            closed.append(run.id)
     session.flush()
     return closed
 

@@ -1,4 +1,4 @@
-"""The service's error types; each carries the HTTP status the web app answers with and the CLI's exit code."""
+"""The service's error types, each with the HTTP status the web app answers and the CLI's exit code."""
 
 from __future__ import annotations
 

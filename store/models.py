@@ -39,7 +39,8 @@ FINDING_CATEGORIES = POST_CATEGORIES + ACCOUNT_CATEGORIES
 FINDING_STATES = ("open", "confirmed", "dismissed", "escalated", "appealed")
 REVIEW_DECISIONS = ("confirm", "dismiss", "escalate", "reopen")
 APPEAL_OUTCOMES = ("pending", "upheld", "rejected")
-CRAWL_STATUSES = ("running", "ok", "partial", "failed", "blocked")
+# "interrupted": the crawl was stopped (SIGTERM, Ctrl-C, a dead process) before it finished the account.
+CRAWL_STATUSES = ("running", "ok", "partial", "failed", "blocked", "interrupted")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -250,6 +251,8 @@ class Finding(Base):
 
     __tablename__ = "findings"
     __table_args__ = (
+        # One finding per post, category and versions: two classify jobs at once cannot duplicate one.
+        UniqueConstraint("post_id", "category", "model_version", "rules_version"),
         Index("ix_findings_state_category", "state", "category"),
         Index("ix_findings_account_id_created_at", "account_id", "created_at"),
     )

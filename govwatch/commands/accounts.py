@@ -50,7 +50,7 @@ def import_command(
     except RegistryFileError as error:
         raise InvalidInput(str(error)) from None
     print_import_report(report)
-    if report.errors and not (report.applied or report.dry_run and skip_invalid):
+    if report.errors and not (report.applied or (report.dry_run and skip_invalid)):
         raise typer.Exit(1)
 
 
@@ -68,7 +68,8 @@ def print_import_report(report: ImportReport) -> None:
     if report.dry_run:
         for change in report.changes[:MAX_SHOWN_CHANGES]:
             if change.action == "create":
-                console.print(f"row {change.row}: would create {clean_text(change.platform)}/{clean_text(change.handle)}", markup=False)
+                key = f"{clean_text(change.platform)}/{clean_text(change.handle)}"
+                console.print(f"row {change.row}: would create {key}", markup=False)
                 continue
             fields = ", ".join(
                 f"{name}: {clean_text(_short(before))} -> {clean_text(_short(after))}"

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from store.findings import (
     NewFinding,
+    claim_posts,
     count_unclassified_posts,
     list_unclassified_posts,
-    record_classification,
+    store_findings,
 )
 from store.models import Account, Finding, Post
 
@@ -74,11 +75,17 @@ def classify_posts(
             )
             if not posts:
                 break
-            results = classifier.classify_many([(post.text or "", post.title) for post in posts])
+            # Ids only grow, so a post that fails to classify cannot make the job spin on it.
+            after_id = posts[-1].id
+            # Claim first: posts another job (an overlapping cron run) marked are left to it.
+            claimed = claim_posts(
+                session=session, posts=posts, model_version=model_version, rules_version=rules_version
+            )
+            results = classifier.classify_many([(post.text or "", post.title) for post in claimed])
             stored = 0
-            for post, findings in zip(posts, results, strict=True):
+            for post, findings in zip(claimed, results, strict=True):
                 new = [to_new_finding(f) for f in findings]
-                record_classification(
+                added = store_findings(
                     session=session,
                     post=post,
                     findings=new,
@@ -87,9 +94,7 @@ def classify_posts(
                 )
                 for item in new:
                     report.findings[item.category] = report.findings.get(item.category, 0) + 1
-                stored += len(new)
-            # Ids only grow, so a post that fails to classify cannot make the job spin on it.
-            after_id = posts[-1].id
+                stored += added
         report.posts += len(posts)
         report.batches += 1
         log.info("classified %d posts (%d findings) up to post %d", len(posts), stored, after_id)
@@ -196,15 +201,24 @@ def classify_and_show(
 def classify(
     batch_size: int = typer.Option(DEFAULT_BATCH, "--batch-size", min=1, help="Posts per transaction."),
     show: int = typer.Option(20, "--show", min=0, help="Print this many of the top findings afterwards."),
+    wait: bool = typer.Option(
+        False, "--wait", help="If another classify is running, wait for it instead of stopping (exit 1)."
+    ),
 ) -> None:
-    """Classify stored posts that the current model and rules versions have not seen yet."""
+    """Classify stored posts that the current model and rules versions have not seen yet.
+
+    One classify runs at a time: a second one stops with a message (or waits, with --wait).
+    """
     from govwatch.commands.model import load_current_classifier
     from govwatch.context import open_store
+    from govwatch.locks import job_lock
 
     session_factory = open_store()
     clf = load_current_classifier()
     console.print(f"model {clf.model_version}, rules {clf.rules_version}")
-    report = classify_with_progress(session_factory, clf, batch_size=batch_size)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    with job_lock(session_factory, "classify", wait=wait, say=err.print):
+        report = classify_with_progress(session_factory, clf, batch_size=batch_size)
     summary = ", ".join(f"{n} {c}" for c, n in sorted(report.findings.items())) or "none"
     console.print(f"classified {report.posts} posts in {report.batches} batches; findings: {summary}")
     if show and report.total_findings:
