@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
-import click
+import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
@@ -116,25 +116,42 @@ def describe(error: BaseException) -> tuple[str, int]:
     )
 
 
+_signalled: list[str] = []
+
+
 def _raise_terminated(signum: int, _frame: FrameType | None) -> None:
+    _signalled.append("terminated")
     raise Terminated()
 
 
-def run_cli(command: click.Command | Callable[..., Any], argv: Sequence[str], *, debug: bool) -> int:
-    """Runs the Click command for `argv` and returns the exit code; no traceback unless `debug`."""
-    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+def _usage_error_class() -> type[Exception]:
+    # Typer >= 0.24 ships its own copy of Click; older ones use Click itself.
     try:
-        result = command(args=list(argv), prog_name="govwatch", standalone_mode=False)
-        return result if isinstance(result, int) else 0
-    except click.exceptions.Exit as done:
-        return done.exit_code
-    except click.ClickException as usage:
-        usage.show(file=sys.stderr)
-        return EXIT_USAGE if usage.exit_code == 2 else usage.exit_code
-    except (click.Abort, KeyboardInterrupt) as interrupted:
-        cause = interrupted.__cause__ or interrupted
-        what = "terminated" if isinstance(cause, Terminated) else "interrupted"
-        err_console.print(f"[yellow]{what}[/yellow]: stopped before finishing; a rerun resumes")
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover - depends on the installed Typer
+        from click import ClickException  # type: ignore[assignment]
+    return ClickException
+
+
+def run_cli(command: Callable[..., Any], argv: Sequence[str], *, debug: bool) -> int:
+    """Runs the Typer/Click command for `argv` and returns the exit code; no traceback unless `debug`."""
+    usage_error = _usage_error_class()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    _signalled.clear()
+    try:
+        result = command.main(args=list(argv), prog_name="govwatch", standalone_mode=False)  # type: ignore[attr-defined]
+        code = result if isinstance(result, int) else 0
+        if code == EXIT_INTERRUPTED:  # Typer turns KeyboardInterrupt into Exit(130)
+            _say_interrupted()
+        return code
+    except typer.Exit as done:
+        return int(done.exit_code)
+    except usage_error as usage:
+        usage.show(file=sys.stderr)  # type: ignore[attr-defined]
+        code = int(getattr(usage, "exit_code", EXIT_USAGE))
+        return EXIT_USAGE if code in (0, 2) and type(usage).__name__ != "NoArgsIsHelpError" else code
+    except (typer.Abort, KeyboardInterrupt):
+        _say_interrupted()
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # `govwatch accounts list | head`: the reader left; say nothing more on a closed pipe.
@@ -149,3 +166,8 @@ def run_cli(command: click.Command | Callable[..., Any], argv: Sequence[str], *,
         return code
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def _say_interrupted() -> None:
+    what = "terminated" if _signalled else "interrupted"
+    err_console.print(f"[yellow]{what}[/yellow]: stopped before finishing; a rerun resumes")

@@ -148,21 +148,39 @@ def latest_runs(*, session: Session, account_ids: Sequence[int] | None = None) -
 
 
 def list_account_crawl_status(
-    *, session: Session, account_ids: Sequence[int] | None = None
+    *,
+    session: Session,
+    account_ids: Sequence[int] | None = None,
+    region_code: str | None = None,
+    is_abandoned: Callable[[CrawlRun], bool] | None = None,
 ) -> list[tuple[Account, CrawlRun | None]]:
-    """Every account with its last run, failures first, then accounts never crawled, then the rest."""
-    query = select(Account).options(joinedload(Account.organization)).order_by(Account.id)
+    """Every account with its last run, failures first, then accounts never crawled, then the rest.
+
+    A run still 'running' whose process is gone (`is_abandoned`) is shown as 'interrupted'
+    (on a detached copy: this read changes nothing stored).
+    """
+    from store.accounts import account_filters
+
+    conditions = account_filters(session=session, region_code=region_code)
+    query = select(Account).options(joinedload(Account.organization)).where(*conditions).order_by(Account.id)
     if account_ids is not None:
-        query = query.where(Account.id.in_(list(account_ids)))
-    accounts = list(session.scalars(query))
-    runs = latest_runs(
-        session=session, account_ids=[a.id for a in accounts] if account_ids is not None else None
-    )
+        wanted = set(account_ids)
+        accounts = [a for a in session.scalars(query) if a.id in wanted]
+    else:
+        accounts = list(session.scalars(query))
+    runs = latest_runs(session=session)  # one pass over the runs; filtering by 50,000 ids costs more
+    if is_abandoned is not None:
+        for account_id, run in list(runs.items()):
+            if run.status == "running" and is_abandoned(run):
+                session.expunge(run)
+                run.status = "interrupted"
+                run.error = run.error or INTERRUPTED
+                runs[account_id] = run
 
     def order(pair: tuple[Account, CrawlRun | None]) -> tuple[float, int]:
         account, run = pair
         if run is None:
-            return (len(STATUS_ORDER) - 1.5, account.id)  # never crawled: after running, before ok
+            return (STATUS_ORDER["running"] + 0.5, account.id)  # never crawled: after running, before ok
         return (STATUS_ORDER.get(run.status, 0), account.id)
 
     return sorted(((account, runs.get(account.id)) for account in accounts), key=order)
