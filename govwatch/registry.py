@@ -430,7 +430,18 @@ def _decode_whole(data: bytes, path: Path, notices: list[str]) -> str | None:
 
 
 def _sniff_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-    except csv.Error:
+    """Excel's CSV dialect with the delimiter the first line uses most (comma, tab or semicolon).
+
+    csv.Sniffer guesses quoting from the sample too, and a JSON cell (采集配置) fools it into
+    splitting a correctly quoted cell; the delimiter is all that differs between offices' files.
+    """
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",\t;", key=first_line.count)
+    if first_line.count(delimiter) == 0:
         return csv.excel
+
+    class Dialect(csv.excel):
+        pass
+
+    Dialect.delimiter = delimiter
+    return Dialect
