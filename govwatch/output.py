@@ -53,3 +53,26 @@ def print_json(data: Any) -> None:
 def add_row(table: Table, values: Sequence[Any]) -> None:
     """A row of plain text (escaped controls, no Rich markup read from stored values)."""
     table.add_row(*(v if isinstance(v, Text) else Text(clean_text(v)) for v in values))
+
+
+def tsv_cell(value: Any) -> str:
+    text = value.plain if isinstance(value, Text) else clean_text(value)
+    return text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+
+
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title: str | None = None) -> None:
+    """A Rich table on a terminal; into a pipe or a file, tab-separated lines with every value whole.
+
+    Scripts and cron mails get full values they can cut and grep, and 50,000 rows print in a
+    fraction of the time a Rich table takes.
+    """
+    console = Console(highlight=False)
+    if console.is_terminal:
+        table = make_table(console, *columns, title=title)
+        for row in rows:
+            add_row(table, row)
+        console.print(table)
+        return
+    lines = ["\t".join(columns)]
+    lines.extend("\t".join(tsv_cell(value) for value in row) for row in rows)
+    sys.stdout.write("\n".join(lines) + "\n")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from store.errors import InvalidInput, NotFound
 from store.models import CRAWL_STATUSES, Account, CrawlRun, utcnow
@@ -184,3 +186,125 @@ def list_account_crawl_status(
         return (STATUS_ORDER.get(run.status, 0), account.id)
 
     return sorted(((account, runs.get(account.id)) for account in accounts), key=order)
+
+
+@dataclass(frozen=True)
+class AccountCrawlStatus:
+    """One line of `crawl status`: an account and its last run (None fields: never crawled)."""
+
+    account_id: int
+    name: str
+    platform: str
+    region_code: str
+    run_id: int | None
+    status: str  # a run status, or "never"
+    started_at: datetime | None
+    finished_at: datetime | None
+    counts: dict[str, Any]
+    error: str | None
+    host: str | None
+
+
+def crawl_status_page(
+    *,
+    session: Session,
+    region_code: str | None = None,
+    failures: bool = False,
+    limit: int | None = None,
+    is_abandoned: Callable[[CrawlRun], bool] | None = None,
+) -> tuple[list[AccountCrawlStatus], int]:
+    """`crawl status` in one query: each account's last run, attention first; and the total count.
+
+    Ordered and paged in SQL (plain rows, no ORM objects), so 50,000 accounts take a fraction of
+    a second. A 'running' run whose process is gone (`is_abandoned`) is shown as 'interrupted';
+    with `failures`, only accounts whose last run did not end ok (or never ran) are listed.
+    """
+    from store.accounts import account_filters
+
+    # The last run of each account by an index lookup per account (crawl_runs' account_id,
+    # started_at index): 50,000 lookups cost far less than ranking every run with a window.
+    inner = aliased(CrawlRun)
+    last_id = (
+        select(inner.id)
+        .where(inner.account_id == Account.id)
+        .order_by(inner.started_at.desc(), inner.id.desc())
+        .limit(1)
+        .correlate(Account)
+        .scalar_subquery()
+    )
+    last = aliased(CrawlRun)
+    never_rank = STATUS_ORDER["running"] + 0.5  # after running, before ok
+    rank = case(
+        *((last.status == status, value) for status, value in STATUS_ORDER.items()),
+        else_=never_rank,
+    )
+    conditions = account_filters(session=session, region_code=region_code)
+    if failures:
+        # 'running' stays in: a dead process's run is shown as interrupted below.
+        conditions.append(or_(last.status.is_(None), last.status != "ok"))
+    query = (
+        select(
+            Account.id, Account.name, Account.platform, Account.region_code,
+            last.id, last.status, last.started_at, last.finished_at, last.counts,
+            last.error, last.host,
+        )
+        .outerjoin(last, last.id == last_id)
+        .where(*conditions)
+        .order_by(rank, Account.id)
+    )  # fmt: skip
+    rows: list[AccountCrawlStatus] = []
+    for row in session.execute(query if limit is None or failures else query.limit(limit)):
+        status = row[5] or "never"
+        error = row[9]
+        if status == "running" and is_abandoned is not None:
+            probe = CrawlRun(host=row[10], started_at=_aware(row[6]))
+            if is_abandoned(probe):
+                status, error = "interrupted", error or INTERRUPTED
+        if failures and status == "running":
+            continue
+        rows.append(
+            AccountCrawlStatus(
+                row[0], row[1], row[2], row[3], row[4], status, _aware(row[6]), _aware(row[7]),
+                _counts(row[8]), error, row[10],
+            )
+        )  # fmt: skip
+        if limit is not None and failures and len(rows) >= limit:
+            break
+    if not failures:
+        total = int(session.scalar(select(func.count()).select_from(Account).where(*conditions)) or 0)
+        return rows, total
+    counted = select(func.count()).select_from(Account).outerjoin(last, last.id == last_id).where(*conditions)
+    total = int(session.scalar(counted) or 0)
+    total = max(total - _live_running(session, conditions, last, last_id, is_abandoned), len(rows))
+    return rows, total
+
+
+def _live_running(session: Session, conditions: list[Any], last: Any, last_id: Any, is_abandoned: Any) -> int:
+    """Accounts whose last run is running in a live process (not failures), for the total."""
+    query = (
+        select(last.host, last.started_at)
+        .select_from(Account)
+        .join(last, last.id == last_id)
+        .where(*conditions, last.status == "running")
+    )
+    alive = 0
+    for host, started_at in session.execute(query):
+        if is_abandoned is None or not is_abandoned(CrawlRun(host=host, started_at=_aware(started_at))):
+            alive += 1
+    return alive
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _counts(value: Any) -> dict[str, Any]:
+    if isinstance(value, str):
+        import json
+
+        value = json.loads(value)
+    return dict(value or {})

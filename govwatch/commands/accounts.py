@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 
 from govwatch.context import open_store
-from govwatch.output import add_row, clean_text, make_table, print_json, wide_console
+from govwatch.output import clean_text, print_json, print_table
 from govwatch.registry import RegistryFileError
 from govwatch.registry_import import ImportReport, import_registry
 from store.accounts import count_accounts, list_accounts
@@ -138,15 +138,14 @@ def list_command(
     if as_json:
         print_json(data)
         return
-    out = wide_console()
-    table = make_table(out, "id", "platform", "handle", "name", "organization", "region", "filing", "status")
-    for row in data:
-        add_row(
-            table,
+    print_table(
+        ("id", "platform", "handle", "name", "organization", "region", "filing", "status"),
+        [
             [row["id"], row["platform"], row["handle"], row["name"], row["organization"],
-             row["region_code"], row["filing_number"] or "-", row["status"]],
-        )  # fmt: skip
-    out.print(table)
+             row["region_code"], row["filing_number"] or "-", row["status"]]
+            for row in data
+        ],
+    )  # fmt: skip
     shown = len(data)
     suffix = f", {shown} shown from {offset + 1}" if shown < total and shown else ""
-    out.print(f"{total} account(s){suffix}", markup=False)
+    console.print(f"{total} account(s){suffix}", markup=False)

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.text import Text
 
 from govwatch.context import crawl_config, open_store
-from govwatch.output import add_row, clean_text, make_table, print_json, wide_console
+from govwatch.output import clean_text, is_terminal, print_json, print_table
 from govwatch.settings import get_settings
 from store.errors import GovwatchError, InvalidInput
 
@@ -205,29 +205,30 @@ class Fault(GovwatchError):
 
 def _print_runs(runs: list[Any]) -> None:
     order = {"failed": 0, "blocked": 1, "interrupted": 2, "partial": 3, "ok": 4}
-    out = wide_console()
-    table = make_table(out, "account", "status", "pages", "new", "edited", "deleted", "errors", "error")
-    for run in sorted(runs, key=lambda r: (order.get(r.status, 0), r.account_id)):
-        counts = run.counts
-        add_row(
-            table,
+    terminal = is_terminal()
+    print_table(
+        ("account", "status", "pages", "new", "edited", "deleted", "errors", "error"),
+        [
             [
                 f"{run.account_id} {run.name or ''}",
                 _status(run.status),
-                counts.get("pages", 0),
-                counts.get("new", 0),
-                counts.get("updated", 0),
-                counts.get("deleted", 0),
-                counts.get("errors", 0),
-                _first_line(run.error, out),
-            ],
-        )
-    out.print(table)
+                run.counts.get("pages", 0),
+                run.counts.get("new", 0),
+                run.counts.get("updated", 0),
+                run.counts.get("deleted", 0),
+                run.counts.get("errors", 0),
+                _first_line(run.error, terminal),
+            ]
+            for run in sorted(runs, key=lambda r: (order.get(r.status, 0), r.account_id))
+        ],
+    )
 
 
-def _first_line(error: str | None, out: Console) -> str:
-    text = (error or "").split("\n", 1)[0]
-    return text[:80] if out.is_terminal else text
+def _first_line(error: str | None, terminal: bool) -> str:
+    """The error's first line, cut to 80 characters on a terminal; the whole error into a pipe."""
+    if not terminal:
+        return error or ""
+    return (error or "").split("\n", 1)[0][:80]
 
 
 def _status(status: str) -> Text:
@@ -251,53 +252,51 @@ def status(
     A run left 'running' by a crawl process that no longer exists shows as interrupted.
     """
     from crawler.liveness import is_abandoned
-    from store.crawl_runs import list_account_crawl_status
+    from store.crawl_runs import crawl_status_page
 
     session_factory = open_store(get_settings())
     with session_factory() as session:
-        rows = list_account_crawl_status(session=session, region_code=region, is_abandoned=is_abandoned)
-        if failures:
-            rows = [(a, r) for a, r in rows if r is None or r.status not in ("ok", "running")]
-        total = len(rows)
-        if limit:
-            rows = rows[:limit]
-        data: list[dict[str, Any]] = [
-            {
-                "account_id": a.id,
-                "name": a.name,
-                "platform": a.platform,
-                "region_code": a.region_code,
-                "status": r.status if r else "never",
-                "started_at": r.started_at.isoformat() if r else None,
-                "finished_at": r.finished_at.isoformat() if r and r.finished_at else None,
-                "counts": r.counts if r else {},
-                "error": r.error if r else None,
-            }
-            for a, r in rows
-        ]
+        rows, total = crawl_status_page(
+            session=session,
+            region_code=region,
+            failures=failures,
+            limit=limit or None,
+            is_abandoned=is_abandoned,
+        )
+    data: list[dict[str, Any]] = [
+        {
+            "account_id": r.account_id,
+            "name": r.name,
+            "platform": r.platform,
+            "region_code": r.region_code,
+            "status": r.status,
+            "started_at": r.started_at.isoformat() if r.started_at else None,
+            "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+            "counts": r.counts,
+            "error": r.error,
+        }
+        for r in rows
+    ]
     if as_json:
         print_json(data)
         return
-    out = wide_console()
-    table = make_table(
-        out, "account", "platform", "status", "started (UTC)", "new", "edited", "deleted", "errors", "error"
-    )
-    for row in data:
-        counts = row["counts"]
-        add_row(
-            table,
+    terminal = is_terminal()
+    print_table(
+        ("account", "platform", "status", "started (UTC)", "new", "edited", "deleted", "errors", "error"),
+        [
             [
                 f"{row['account_id']} {row['name']}",
                 row["platform"],
                 _status(row["status"]),
                 (row["started_at"] or "")[:16].replace("T", " "),
-                counts.get("new", 0),
-                counts.get("updated", 0),
-                counts.get("deleted", 0),
-                counts.get("errors", 0),
-                _first_line(row["error"], out),
-            ],
-        )
-    out.print(table)
+                row["counts"].get("new", 0),
+                row["counts"].get("updated", 0),
+                row["counts"].get("deleted", 0),
+                row["counts"].get("errors", 0),
+                _first_line(row["error"], terminal),
+            ]
+            for row in data
+        ],
+    )
     shown = f", {len(data)} shown" if len(data) < total else ""
-    out.print(f"{total} accounts{shown}", markup=False)
+    console.print(f"{total} accounts{shown}", markup=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from alembic.util.exc import CommandError
 
 from govwatch.context import check_reachable, engine_for, sqlite_path, upgrade_store
 from govwatch.settings import get_settings
@@ -16,6 +15,8 @@ app = typer.Typer(help="Create and migrate the database.", no_args_is_help=True)
 @app.command("upgrade")
 def upgrade(revision: str = typer.Argument("head", help="Target Alembic revision.")) -> None:
     """Create the database if needed and apply migrations up to REVISION (default: the latest)."""
+    from alembic.util.exc import CommandError
+
     settings = get_settings()
     try:
         session_factory = upgrade_store(settings, revision)

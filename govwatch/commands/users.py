@@ -7,7 +7,7 @@ import sys
 import typer
 
 from govwatch.context import open_store
-from govwatch.output import add_row, make_table, print_json, wide_console
+from govwatch.output import print_json, print_table
 from govwatch.settings import new_user_password
 from store.audit import record_audit
 from store.errors import InvalidInput
@@ -109,12 +109,11 @@ def list_command(
     if as_json:
         print_json(data)
         return
-    out = wide_console()
-    table = make_table(out, "username", "role", "region", "accounts", "active")
-    for row in data:
-        add_row(
-            table,
+    print_table(
+        ("username", "role", "region", "accounts", "active"),
+        [
             [row["username"], row["role"], row["region_code"] or "-",
-             ",".join(map(str, row["account_ids"])) or "-", "yes" if row["active"] else "no"],
-        )  # fmt: skip
-    out.print(table)
+             ",".join(map(str, row["account_ids"])) or "-", "yes" if row["active"] else "no"]
+            for row in data
+        ],
+    )  # fmt: skip
