@@ -89,41 +89,31 @@ def main() -> bool:
         directory = Path(name)
         started = time.perf_counter()
         build(directory)
-        print(
-            f"built {ACCOUNTS:,} accounts and {2 * ACCOUNTS:,} crawl runs in {time.perf_counter() - started:.1f} s"
-        )
+        built = time.perf_counter() - started
+        print(f"built {ACCOUNTS:,} accounts and {2 * ACCOUNTS:,} crawl runs in {built:.1f} s")
         env = {k: v for k, v in os.environ.items() if not k.startswith("GOVWATCH_")}
         env["GOVWATCH_DATA_DIR"] = str(directory)
         baseline, _ = timed([sys.executable, "-c", "import govwatch.cli"], env)
-        cli = [sys.executable, "-m", "govwatch"]
         cases = {
-            "accounts list --limit 50": [*cli, "accounts", "list", "--limit", "50"],
-            "accounts list --region 150102 --limit 20": [
-                *cli,
-                "accounts",
-                "list",
-                "--region",
-                "150102",
-                "--limit",
-                "20",
-            ],
-            "crawl status --limit 50": [*cli, "crawl", "status", "--limit", "50"],
-            "crawl status --failures": [*cli, "crawl", "status", "--failures"],
-            "crawl status --json (all rows)": [*cli, "crawl", "status", "--json"],
+            "accounts list --limit 50": "accounts list --limit 50",
+            "accounts list --region 150102 --limit 20": "accounts list --region 150102 --limit 20",
+            "crawl status --limit 50": "crawl status --limit 50",
+            "crawl status --failures": "crawl status --failures",
+            "crawl status --json (all rows)": "crawl status --json",
         }
         ok = True
         print(f"  baseline (interpreter + import govwatch.cli): {baseline:.2f} s")
-        for label, command in cases.items():
-            seconds, out = timed(command, env)
-            met = seconds < TARGET_SECONDS or "--json" in label  # the full JSON dump is informative only
+        for label, arguments in cases.items():
+            seconds, _ = timed([sys.executable, "-m", "govwatch", *arguments.split()], env)
+            informative = "--json" in label  # the full JSON dump of 50,000 rows has no target
+            met = informative or seconds < TARGET_SECONDS
             ok = ok and met
             verdict = (
-                ""
-                if "--json" in label
-                else f", target < {TARGET_SECONDS:.0f} s: {'met' if met else 'MISSED'}"
+                "" if informative else f", target < {TARGET_SECONDS:.0f} s: {'met' if met else 'MISSED'}"
             )
+            ratio = seconds / baseline
             print(
-                f"{label}: {seconds:.2f} s at {ACCOUNTS:,} accounts (ratio to baseline {seconds / baseline:.1f}){verdict}"
+                f"{label}: {seconds:.2f} s at {ACCOUNTS:,} accounts (ratio to baseline {ratio:.1f}){verdict}"
             )
     return ok
 

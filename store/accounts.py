@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session, joinedload
 
+from store.db import dialect_insert
 from store.errors import InvalidInput, NotFound
 from store.models import ACCOUNT_STATUSES, PLATFORMS, Account, Organization, Region, utcnow
 from store.regions import descendant_codes, ensure_region, validate_region_code
@@ -212,14 +213,6 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _dialect_insert(session: Session, model: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(model)
-
-
 def _insert_ignoring_duplicates(
     session: Session, model: Any, rows: list[dict[str, Any]]
 ) -> set[tuple[str, str]]:
@@ -229,7 +222,7 @@ def _insert_ignoring_duplicates(
     """
     inserted: set[tuple[str, str]] = set()
     for start in range(0, len(rows), 500):
-        statement = _dialect_insert(session, model).on_conflict_do_nothing()
+        statement = dialect_insert(session, model).on_conflict_do_nothing()
         if model is Account:
             result = session.execute(
                 statement.returning(Account.platform, Account.handle), rows[start : start + 500]

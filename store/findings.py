@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import CursorResult, and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from store.db import dialect_insert
 from store.errors import InvalidInput
 from store.models import FINDING_CATEGORIES, Finding, Post, PostClassification, utcnow
 
@@ -62,14 +63,6 @@ def count_unclassified_posts(*, session: Session, model_version: str, rules_vers
     return int(session.scalar(query) or 0)
 
 
-def _insert(session: Session, model: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    return dialect_insert(model)
-
-
 def claim_posts(
     *,
     session: Session,
@@ -88,7 +81,9 @@ def claim_posts(
         return []
     when = classified_at or utcnow()
     statement = (
-        _insert(session, PostClassification).on_conflict_do_nothing().returning(PostClassification.post_id)
+        dialect_insert(session, PostClassification)
+        .on_conflict_do_nothing()
+        .returning(PostClassification.post_id)
     )
     rows = [
         {
@@ -153,7 +148,7 @@ def store_findings(
         )
     if not rows:
         return 0
-    statement = _insert(session, Finding).on_conflict_do_nothing().returning(Finding.id)
+    statement = dialect_insert(session, Finding).on_conflict_do_nothing().returning(Finding.id)
     return len(list(session.scalars(statement, rows)))
 
 

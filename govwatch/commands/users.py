@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -94,7 +95,7 @@ def list_command(
     """List users with their role and scope (full values when the output is not a terminal)."""
     session_factory = open_store()
     with session_factory() as session:
-        data = [
+        data: list[dict[str, Any]] = [
             {
                 "id": user.id,
                 "username": user.username,
@@ -109,11 +110,12 @@ def list_command(
     if as_json:
         print_json(data)
         return
+    rows: list[dict[str, Any]] = data
     print_table(
         ("username", "role", "region", "accounts", "active"),
         [
             [row["username"], row["role"], row["region_code"] or "-",
              ",".join(map(str, row["account_ids"])) or "-", "yes" if row["active"] else "no"]
-            for row in data
+            for row in rows
         ],
     )  # fmt: skip

@@ -48,7 +48,9 @@ def govwatch(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_sigterm_stops_the_workers_records_interrupted_runs_and_a_rerun_resumes(tmp_path: Path) -> None:
     with SampleSite() as site:
         registry = tmp_path / "registry.csv"
-        registry.write_text(REGISTRY.read_text(encoding="utf-8").replace("{site}", site.url), encoding="utf-8")
+        registry.write_text(
+            REGISTRY.read_text(encoding="utf-8").replace("{site}", site.url), encoding="utf-8"
+        )
         assert govwatch(tmp_path, "db", "upgrade").returncode == 0
         assert govwatch(tmp_path, "accounts", "import", str(registry)).returncode == 0
         factory = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'var' / 'govwatch.db'}"))
@@ -89,7 +91,9 @@ def test_sigterm_stops_the_workers_records_interrupted_runs_and_a_rerun_resumes(
             runs = list(session.scalars(select(CrawlRun)))
         statuses = {run.status for run in runs}
         assert "running" not in statuses and "interrupted" in statuses, statuses
-        assert not any("BrokenPipe" in (run.error or "") or "could not store" in (run.error or "") for run in runs)
+        assert not any(
+            "BrokenPipe" in (run.error or "") or "could not store" in (run.error or "") for run in runs
+        )
         # True counts: what the runs say they stored is what is in the database.
         assert sum(run.counts.get("new", 0) for run in runs) == stored
 
