@@ -61,3 +61,19 @@ def check_text(value: str | None, *, label: str, max_length: int | None, multili
     problem = text_problem(value, label=label, max_length=max_length, multiline=multiline)
     if problem:
         raise InvalidInput(problem)
+
+
+# A cell starting with one of these is run as a formula by Excel and LibreOffice (CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A value to write into an XLSX or CSV cell: text that a spreadsheet would run as a formula
+    gets a leading single quote, so it is shown, never evaluated.
+
+    Stored values keep their text (a name may well start with "-"); this is applied when the
+    service writes a spreadsheet or CSV (reports, exports). Numbers pass unchanged.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value

@@ -75,3 +75,14 @@ def test_usernames_are_unique(session_factory) -> None:
         create_user(session=session, username=" ADMIN ", password="12345678", role="admin")
     with session_factory() as session:
         assert get_user_by_name(session=session, username="Admin").username == "admin"
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+1", "'+1"), ("-2", "'-2"),
+     ("@SUM(A1)", "'@SUM(A1)"), ("正常文本", "正常文本"), (-2, -2), (None, None)],
+)  # fmt: skip
+def test_spreadsheet_cells_that_would_run_as_formulas_are_neutralised(value, written) -> None:
+    from store.validation import spreadsheet_safe
+
+    assert spreadsheet_safe(value) == written
