@@ -76,6 +76,13 @@ class Settings(BaseSettings):
         "WARNING", description="Python logging level name; DEBUG also prints the traceback of an error."
     )
 
+    @field_validator("data_dir", "model_dir", "report_dir", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty (unset it to use the default)")
+        return value
+
     @field_validator("data_dir", "model_dir", "report_dir")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
@@ -83,8 +90,6 @@ class Settings(BaseSettings):
         # started from another directory use the same files.
         if value is None:
             return None
-        if str(value).strip() == "":
-            raise ValueError("must not be empty")
         path = value.expanduser().resolve()
         if path.exists() and not path.is_dir():
             raise ValueError(f"{path} is a file, not a directory")

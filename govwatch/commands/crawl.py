@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import typer
@@ -65,7 +66,7 @@ def inspect(
         result = inspect_url(
             url, kind=kind, options=parsed_options, cookie=cookie, timeout=timeout, max_bytes=max_bytes
         ).to_json()
-    except (ValueError, TypeError, KeyError, LookupError) as error:
+    except (ValueError, TypeError, KeyError, LookupError, SyntaxError, re.error) as error:
         # A selector or pattern in --options that does not parse, or a page of another kind.
         raise InvalidInput(f"cannot read {url} as {kind}: {type(error).__name__}: {error}") from None
     if as_json:
