@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from store.errors import Conflict
@@ -64,6 +65,12 @@ def job_lock(
         try:
             token = _acquire(session_factory, name, holder)
             break
+        except OperationalError:
+            # SQLite: the holder's long transaction has the write lock, past the busy timeout.
+            if not wait or time.monotonic() >= deadline:
+                raise
+            time.sleep(POLL_EVERY)
+            continue
         except LeaseHeld as held:
             if not wait or time.monotonic() >= deadline:
                 raise JobRunning(
