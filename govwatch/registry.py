@@ -219,8 +219,35 @@ def parse_registry(path: Path) -> ParsedRegistry:
         raise RegistryFileError(
             f"{path}: no header row found in the first {HEADER_SEARCH_ROWS} rows (need {expected})"
         )
+    if path.suffix.lower() in (".xlsx", ".xlsm") and any("missing" in e.reason for e in errors):
+        _explain_formula_cells(path, header, errors)
     errors.sort(key=lambda e: e.row)
     return ParsedRegistry(rows=rows, errors=errors, notices=notices, columns=frozenset(header.values()))
+
+
+def _explain_formula_cells(path: Path, header: dict[int, str], errors: list[RowError]) -> None:
+    """A formula saved without its value reads as an empty cell: say so instead of "missing"."""
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(path, read_only=True).worksheets[0]
+    except Exception:  # calamine read it; openpyxl's opinion is only a better message
+        return
+    rows = {error.row: error for error in errors if "missing" in error.reason}
+    for row_number, cells in enumerate(sheet.iter_rows(max_row=max(rows)), start=1):
+        error = rows.get(row_number)
+        if error is None:
+            continue
+        formulas = [
+            FIELD_LABELS.get(name, name)
+            for index, name in header.items()
+            if index < len(cells) and getattr(cells[index], "data_type", None) == "f"
+        ]
+        if formulas:
+            error.reason += (
+                f" ({', '.join(formulas)}: a formula without a saved value; "
+                "open and save the file in Excel, or paste the values)"
+            )
 
 
 def _validate_row(
