@@ -73,7 +73,9 @@ def prepare_demo_dir(data_dir: Path) -> Path:
         raise InvalidInput(f"--data-dir {data_dir} is a file, not a folder")
     database = data_dir / "govwatch.db"
     marker = data_dir / DEMO_MARKER
-    if database.exists() and not marker.is_file():
+    # A demo from before the marker left its sample registry beside its database instead.
+    made_by_demo = marker.is_file() or (data_dir / "sample-registry.csv").is_file()
+    if database.exists() and not made_by_demo:
         raise InvalidInput(
             f"{database} exists and was not created by the demo; the demo will not replace it. "
             "Choose another --data-dir (the default is var/demo)"
