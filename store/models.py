@@ -246,13 +246,18 @@ class PostClassification(Base):
     classified_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+FINDINGS_UNIQUE = "uq_findings_post_id_category_model_version_rules_version"
+
+
 class Finding(Base):
     """A flag on a post (or, for account-level categories, on an account), with its evidence."""
 
     __tablename__ = "findings"
     __table_args__ = (
         # One finding per post, category and versions: two classify jobs at once cannot duplicate one.
-        UniqueConstraint("post_id", "category", "model_version", "rules_version"),
+        # A unique index rather than a constraint: SQLite adds it without rebuilding the table
+        # (which its foreign keys from reviews and appeals forbid), and ON CONFLICT uses either.
+        Index(FINDINGS_UNIQUE, "post_id", "category", "model_version", "rules_version", unique=True),
         Index("ix_findings_state_category", "state", "category"),
         Index("ix_findings_account_id_created_at", "account_id", "created_at"),
     )

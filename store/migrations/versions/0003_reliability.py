@@ -16,6 +16,7 @@ depends_on = None
 OLD_STATUSES = ('running', 'ok', 'partial', 'failed', 'blocked')
 NEW_STATUSES = OLD_STATUSES + ('interrupted',)
 FINDING_KEY = ['post_id', 'category', 'model_version', 'rules_version']
+FINDING_INDEX = 'uq_findings_post_id_category_model_version_rules_version'
 
 
 def _status_check(statuses: tuple[str, ...]) -> str:
@@ -40,10 +41,9 @@ def _merge_duplicate_findings() -> None:
 
 def upgrade() -> None:
     _merge_duplicate_findings()
-    with op.batch_alter_table('findings', schema=None) as batch_op:
-        batch_op.create_unique_constraint(
-            batch_op.f('uq_findings_post_id_category_model_version_rules_version'), FINDING_KEY
-        )
+    # A unique index, not a constraint: SQLite would have to rebuild findings, which the foreign
+    # keys from reviews and appeals refuse.
+    op.create_index(FINDING_INDEX, 'findings', FINDING_KEY, unique=True)
     with op.batch_alter_table('crawl_runs', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_crawl_runs_crawl_status'), type_='check')
         batch_op.create_check_constraint('crawl_status', _status_check(NEW_STATUSES))
@@ -54,7 +54,4 @@ def downgrade() -> None:
     with op.batch_alter_table('crawl_runs', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_crawl_runs_crawl_status'), type_='check')
         batch_op.create_check_constraint('crawl_status', _status_check(OLD_STATUSES))
-    with op.batch_alter_table('findings', schema=None) as batch_op:
-        batch_op.drop_constraint(
-            batch_op.f('uq_findings_post_id_category_model_version_rules_version'), type_='unique'
-        )
+    op.drop_index(FINDING_INDEX, table_name='findings')
