@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.run import crawl_accounts
-from govwatch.context import crawl_config, open_store
+from govwatch.context import crawl_config, upgrade_store
 from govwatch.sample_site.bench_server import BenchSite
 from govwatch.settings import Settings
 from store.accounts import ensure_organization, upsert_account
@@ -38,7 +38,7 @@ def prepare(directory: Path, sites: list[BenchSite]) -> tuple[Settings, list[int
     settings = Settings(
         data_dir=directory, database_url=f"sqlite:///{directory / 'bench.db'}", redis_url=None
     )
-    session_factory = open_store(settings)
+    session_factory = upgrade_store(settings)
     ids = []
     with session_factory.begin() as session:
         organization = ensure_organization(session=session, name="基准测试单位", region_code="150100")

@@ -18,6 +18,16 @@ class CrawlConfig:
     max_bytes: int = 10 * 1024 * 1024
     processes: int = 1
 
+    def __post_init__(self) -> None:
+        # A relative SQLite path would be read against whatever directory a worker starts in.
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.database_url)
+        database = url.database or ""
+        relative = not database.startswith("/") and ":" not in database[:3]
+        if url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and relative:
+            raise ValueError(f"the crawl needs an absolute SQLite path, not {database!r}")
+
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 

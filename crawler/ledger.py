@@ -39,6 +39,10 @@ class RunOutcome:
         }
 
 
+# Scrapy's close reasons when the crawl was stopped from outside (SIGTERM, Ctrl-C, parent gone).
+INTERRUPTED_REASONS = frozenset({"shutdown", "cancelled", "interrupted"})
+
+
 def decide(
     counts: Mapping[str, int], errors: list[str], blocked: bool, reason: str
 ) -> tuple[str, str | None]:
@@ -53,6 +57,8 @@ def decide(
     text = "\n".join(shown) or None
     if blocked:
         return "blocked", text
+    if reason in INTERRUPTED_REASONS:
+        return "interrupted", text
     if errors and stored == 0:
         return "failed", text
     if errors or reason != "finished":

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,8 +25,13 @@ from urllib.parse import urlsplit
 from crawler.config import CrawlConfig
 from store.accounts import list_accounts
 from store.db import make_engine, make_session_factory
+from store.errors import NotFound
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+# The folder that holds the `crawler` package (a checkout or site-packages): put on the worker's
+# PYTHONPATH, so `python -m crawler.worker` runs this same code whatever the working directory.
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = PACKAGE_ROOT  # kept for callers that used the old name
+STOP_GRACE = 10.0  # seconds a crawl process gets to record its runs after SIGTERM, before SIGKILL
 
 
 @dataclass
@@ -69,25 +76,33 @@ class CrawlSummary:
         return self.returncode == 0
 
 
-def worker_command(
+def worker_command(*, scrapy_settings: Mapping[str, Any] | None = None) -> list[str]:
+    """The worker's command line; what it crawls travels on its stdin (see `worker_request`)."""
+    command = [sys.executable, "-m", "crawler.worker"]
+    for name, value in (scrapy_settings or {}).items():
+        command += ["--set", f"{name}={json.dumps(value)}"]
+    return command
+
+
+def worker_request(
+    config: CrawlConfig,
     *,
     account_ids: Sequence[int] | None = None,
     region_code: str | None = None,
     all_accounts: bool = False,
-    scrapy_settings: Mapping[str, Any] | None = None,
-) -> list[str]:
-    command = [sys.executable, "-m", "crawler.worker"]
-    if account_ids is not None:
-        command += ["--accounts", ",".join(str(a) for a in account_ids)]
-    elif region_code:
-        command += ["--region", region_code]
-    elif all_accounts:
-        command += ["--all"]
-    else:
+) -> str:
+    """The JSON the worker reads on stdin: configuration and scope, however many accounts."""
+    if account_ids is None and not region_code and not all_accounts:
         raise ValueError("name the accounts to crawl: account_ids, region_code or all_accounts=True")
-    for name, value in (scrapy_settings or {}).items():
-        command += ["--set", f"{name}={json.dumps(value)}"]
-    return command
+    return json.dumps(
+        {
+            "config": json.loads(config.to_json()),
+            "account_ids": None if account_ids is None else [int(a) for a in account_ids],
+            "region": region_code,
+            "all": all_accounts,
+            "parent_pid": os.getpid(),
+        }
+    )
 
 
 def site_of(source: Mapping[str, Any] | None) -> str:
@@ -139,23 +154,24 @@ def start_worker(
     stderr: Any = None,
 ) -> subprocess.Popen[str]:
     """Starts one `crawler.worker` process and hands it the configuration on its stdin."""
-    command = worker_command(
-        account_ids=account_ids,
-        region_code=region_code,
-        all_accounts=all_accounts,
-        scrapy_settings=scrapy_settings,
+    request = worker_request(
+        config, account_ids=account_ids, region_code=region_code, all_accounts=all_accounts
+    )
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(PACKAGE_ROOT), environment.get("PYTHONPATH")])
     )
     process = subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
+        worker_command(scrapy_settings=scrapy_settings),
         stdin=subprocess.PIPE,
         stdout=stdout,
         stderr=stderr,
         text=True,
         encoding="utf-8",
+        env=environment,
     )
     assert process.stdin is not None
-    process.stdin.write(config.to_json())
+    process.stdin.write(request)
     process.stdin.close()
     return process
 
@@ -180,6 +196,11 @@ def crawl_accounts(
     """
     started = time.monotonic()
     accounts = select_accounts(config, account_ids, region_code, all_accounts)
+    if account_ids is not None:
+        missing = sorted(set(account_ids) - {account.id for account in accounts})
+        if missing:
+            shown = ", ".join(map(str, missing[:20])) + (" ..." if len(missing) > 20 else "")
+            raise NotFound(f"no account with id {shown}; nothing was crawled (see `govwatch accounts list`)")
     summary = CrawlSummary()
     names = {account.id: account.name for account in accounts}
     if on_event is not None:
@@ -190,6 +211,7 @@ def crawl_accounts(
     shards = plan_shards(accounts, processes or config.processes)
     events: queue.Queue[tuple[int, dict[str, Any] | None]] = queue.Queue()
     workers: list[tuple[subprocess.Popen[str], Any]] = []
+    run_ids: list[int] = []
     spans: list[tuple[float, float]] = []
     with contextlib.ExitStack() as files:
         try:
@@ -200,13 +222,19 @@ def crawl_accounts(
                 process = start_worker(config, shard, scrapy_settings=scrapy_settings, stderr=log_file)
                 workers.append((process, log_file))
                 threading.Thread(target=_read_events, args=(number, process, events), daemon=True).start()
-            _collect(events, len(workers), timeout, summary, spans, names, on_event)
+            _collect(events, len(workers), timeout, summary, spans, names, on_event, run_ids)
             for process, log_file in workers:
                 code = process.wait()
                 if code != 0:
                     summary.returncode = summary.returncode or code
                     log_file.seek(0)
                     summary.log_tail += log_file.read()[-4000:]
+        except BaseException:
+            # SIGTERM, Ctrl-C or a timeout: the workers stop with us, then any run they could not
+            # close is recorded as interrupted (its counts are those stored with its posts).
+            stop_workers([process for process, _ in workers])
+            close_interrupted(config, run_ids)
+            raise
         finally:
             for process, _ in workers:
                 if process.poll() is None:
@@ -227,6 +255,7 @@ def _collect(
     spans: list[tuple[float, float]],
     names: dict[int, str],
     on_event: Callable[[dict[str, Any]], None] | None,
+    run_ids: list[int] | None = None,
 ) -> None:
     """Merges the crawl processes' events until every process has closed its output."""
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -242,6 +271,8 @@ def _collect(
         kind = event.get("event")
         if kind == "accounts":
             continue  # announced by crawl_accounts, for all the processes at once
+        if kind == "runs" and run_ids is not None:
+            run_ids.extend(int(v) for v in event.get("runs", {}).values())
         if kind == "run":
             summary.runs.append(
                 RunSummary(
@@ -259,6 +290,37 @@ def _collect(
             summary.pages += int(event.get("pages", 0))
         if on_event is not None:
             on_event(event)
+
+
+def stop_workers(processes: Sequence[subprocess.Popen[str]], grace: float = STOP_GRACE) -> None:
+    """SIGTERM every worker (Scrapy then closes its runs), SIGKILL those still running after `grace`."""
+    for process in processes:
+        if process.poll() is None:
+            with contextlib.suppress(OSError):
+                process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def close_interrupted(config: CrawlConfig, run_ids: Sequence[int]) -> None:
+    """Runs the workers left 'running' become 'interrupted' (best effort: we are stopping)."""
+    if not run_ids:
+        return
+    from store.crawl_runs import interrupt_runs
+
+    engine = make_engine(config.database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            interrupt_runs(session=session, run_ids=run_ids)
+    except Exception:  # the database is gone too: `crawl status` shows them by their dead pid
+        pass
+    finally:
+        engine.dispose()
 
 
 def _read_events(number: int, process: subprocess.Popen[str], events: queue.Queue[Any]) -> None:

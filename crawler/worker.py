@@ -11,12 +11,11 @@ import gc
 import json
 import logging
 import os
-import socket
+import signal
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -25,40 +24,18 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.config import CrawlConfig
 from crawler.ledger import RedisRunLedger, RunLedger, RunOutcome, dump_event
+from crawler.liveness import ABANDONED_AFTER, is_abandoned, pid_alive, this_host
 from crawler.plan import build_plans
 from crawler.spiders import SPIDERS
 from store.accounts import list_accounts
 from store.crawl_runs import mark_runs_interrupted, start_run
 from store.db import make_engine, make_session_factory
-from store.models import CrawlRun
+
+__all__ = ["ABANDONED_AFTER", "is_abandoned", "pid_alive", "this_host"]
 
 log = logging.getLogger(__name__)
 
-ABANDONED_AFTER = timedelta(hours=6)  # a run 'running' this long on another machine is taken for dead
 DEFAULT_REDIS_PREFIX = "govwatch:crawl"
-
-
-def this_host() -> str:
-    return f"{socket.gethostname()} pid={os.getpid()}"
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def is_abandoned(run: CrawlRun) -> bool:
-    """A 'running' run whose process is gone (same machine), or that is too old (another machine)."""
-    hostname, _, pid_text = (run.host or "").partition(" pid=")
-    if hostname == socket.gethostname() and pid_text.isdigit():
-        pid = int(pid_text)
-        return pid == os.getpid() or not _pid_alive(pid)
-    return run.started_at < datetime.now(UTC) - ABANDONED_AFTER
 
 
 def open_runs(
@@ -83,16 +60,30 @@ def open_runs(
 
 
 class EventWriter:
-    """JSON lines on a stream, one per event, flushed at once (the parent shows progress from them)."""
+    """JSON lines on a stream, one per event, flushed at once (the parent shows progress from them).
 
-    def __init__(self, stream: Any = None) -> None:
+    When the parent has gone (the pipe is closed), events are dropped instead of raising into the
+    pipeline that just stored the posts, and `on_parent_gone` is called once (it stops the crawl).
+    """
+
+    def __init__(self, stream: Any = None, on_parent_gone: Callable[[], None] | None = None) -> None:
         self.stream = stream if stream is not None else sys.stdout
         self.lock = threading.Lock()
+        self.parent_gone = False
+        self.on_parent_gone = on_parent_gone
 
     def __call__(self, event: Mapping[str, Any]) -> None:
         with self.lock:
-            self.stream.write(dump_event(event) + "\n")
-            self.stream.flush()
+            if self.parent_gone:
+                return
+            try:
+                self.stream.write(dump_event(event) + "\n")
+                self.stream.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                self.parent_gone = True
+                log.warning("the parent process has gone; stopping the crawl")
+                if self.on_parent_gone is not None:
+                    self.on_parent_gone()
 
 
 def scrapy_settings(config: CrawlConfig, overrides: Mapping[str, Any] | None = None) -> ScrapySettings:
@@ -212,13 +203,29 @@ def crawl_in_process(
     return outcomes + collected
 
 
+def stop_with_parent(parent_pid: int | None) -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies (Scrapy then stops gracefully)."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        log.debug("prctl(PR_SET_PDEATHSIG) is not available")
+    if parent_pid is not None and os.getppid() != parent_pid:  # it died before prctl: stop now
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m crawler.worker",
         description=__doc__,
         epilog="The crawl configuration (crawler.config.CrawlConfig as JSON) is read from stdin.",
     )
-    scope = parser.add_mutually_exclusive_group(required=True)
+    scope = parser.add_mutually_exclusive_group(required=False)
     scope.add_argument("--accounts", help="comma-separated account ids")
     scope.add_argument("--region", help="a region code: its active accounts and those of its sub-regions")
     scope.add_argument("--all", action="store_true", help="every active account")
@@ -237,15 +244,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             overrides[name] = json.loads(value)
         except json.JSONDecodeError:
             overrides[name] = value
-    config = CrawlConfig.from_json(sys.stdin.read())
+    # stdin: {"config": CrawlConfig, "account_ids": [...] | null, "region": ..., "all": ...}, so
+    # that 50,000 account ids never meet the kernel's limit on a command line; or, for a person
+    # running it by hand, the bare CrawlConfig with the scope given as options.
+    request = json.loads(sys.stdin.read())
+    if "config" in request:
+        config = CrawlConfig(**request["config"])
+        account_ids = request.get("account_ids")
+        region_code = request.get("region")
+        if account_ids is None and not region_code and not request.get("all"):
+            parser.error("stdin names no accounts (account_ids, region or all)")
+    else:
+        config = CrawlConfig(**request)
+        if not (args.accounts or args.region or args.all):
+            parser.error("one of --accounts, --region or --all is required")
+        account_ids = [int(a) for a in args.accounts.split(",") if a.strip()] if args.accounts else None
+        region_code = args.region
+    stop_with_parent(request.get("parent_pid"))
     # A crawl allocates millions of short-lived objects (requests, responses, trees); Python's
     # default cyclic GC thresholds make it scan the long-lived heap over and over.
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    account_ids = [int(a) for a in args.accounts.split(",") if a.strip()] if args.accounts else None
-    emit = EventWriter()
+    emit = EventWriter(on_parent_gone=lambda: os.kill(os.getpid(), signal.SIGTERM))
     outcomes = crawl_in_process(
-        config, account_ids=account_ids, region_code=args.region, overrides=overrides, emit=emit
+        config, account_ids=account_ids, region_code=region_code, overrides=overrides, emit=emit
     )
     from crawler import pipelines
 

@@ -1,7 +1,8 @@
-"""The `govwatch` command line: one Typer app, one sub-app per area."""
+"""The `govwatch` command line: one Typer app, one sub-app per area, one error handler (govwatch.errors)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -27,9 +28,25 @@ app.command("status")(scheduler.status)
 app.command("run")(scheduler.run_all)
 
 
+@app.callback()
+def root(
+    debug: bool = typer.Option(
+        False, "--debug", help="Print the traceback when a command fails (also GOVWATCH_LOG_LEVEL=DEBUG)."
+    ),
+) -> None:
+    """govwatch: compliance monitoring of government public accounts."""
+    from govwatch.context import configure_logging
+
+    configure_logging(debug=debug)
+
+
 @app.command("demo")
 def demo(
-    data_dir: Path = typer.Option(Path("var/demo"), "--data-dir", help="Where the fresh demo database goes."),
+    data_dir: Path = typer.Option(
+        Path("var/demo"),
+        "--data-dir",
+        help="Where the fresh demo database goes; refused if it holds a database the demo did not make.",
+    ),
 ) -> None:
     """Run the main job end to end on a fresh SQLite database and the bundled sample site."""
     from govwatch.demo import run_demo
@@ -37,5 +54,14 @@ def demo(
     run_demo(data_dir)
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the command and exits with the documented code, never with a traceback."""
+    from govwatch.errors import run_cli
+    from govwatch.settings import debug_requested
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args or debug_requested()
+    code = run_cli(typer.main.get_command(app), args, debug=debug)
+    if argv is None:
+        sys.exit(code)
+    return code

@@ -13,16 +13,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.run import CrawlSummary, crawl_accounts
 from govwatch.commands.classify import classify_and_show
-from govwatch.context import crawl_config, open_store
+from govwatch.context import crawl_config, upgrade_store
 from govwatch.registry_import import import_registry
 from govwatch.sample_site import start_sample_site
 from govwatch.settings import Settings, get_settings
 from govwatch.demo_cycle import print_how_to_run, run_account_checks
 from reports.demo import assess_and_report
+from store.errors import InvalidInput
 from store.models import Account, CrawlRun, Post, Snapshot
 
 SAMPLE_REGISTRY = Path(__file__).parent / "sample" / "registry.csv"
 SITE_PLACEHOLDER = "{site}"
+# Written beside a database the demo created, so the next demo knows it may replace it. The demo
+# never removes a database without it: `--data-dir var` must not wipe the production data.
+DEMO_MARKER = ".govwatch-demo"
+DEMO_FILES = ("govwatch.db", "govwatch.db-wal", "govwatch.db-shm", "sample-registry.csv")
 
 console = Console()
 
@@ -31,7 +36,7 @@ def run_demo(data_dir: Path) -> None:
     settings = demo_settings(data_dir)
     console.rule("[bold]govwatch demo")
     console.print(f"database: {settings.resolved_database_url} (fresh)")
-    session_factory = open_store(settings)
+    session_factory = upgrade_store(settings)
 
     site_url = start_sample_site()
     console.print(f"sample site: {site_url}")
@@ -54,9 +59,7 @@ def run_demo(data_dir: Path) -> None:
 
 def demo_settings(data_dir: Path) -> Settings:
     """Settings for a fresh demo database; politeness delays off, because the only site is our own."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    for suffix in ("", "-wal", "-shm"):
-        (data_dir / f"govwatch.db{suffix}").unlink(missing_ok=True)
+    data_dir = prepare_demo_dir(data_dir)
     return get_settings().model_copy(
         update={
             "data_dir": data_dir,
@@ -66,6 +69,30 @@ def demo_settings(data_dir: Path) -> Settings:
             "crawl_concurrency_per_site": 4,
         }
     )
+
+
+def prepare_demo_dir(data_dir: Path) -> Path:
+    """The demo folder, absolute, emptied of a previous demo's files and of nothing else.
+
+    Refuses (InvalidInput) a folder holding a database the demo did not create.
+    """
+    data_dir = data_dir.expanduser().resolve()
+    if data_dir.exists() and not data_dir.is_dir():
+        raise InvalidInput(f"--data-dir {data_dir} is a file, not a folder")
+    database = data_dir / "govwatch.db"
+    marker = data_dir / DEMO_MARKER
+    # A demo from before the marker left its sample registry beside its database instead.
+    made_by_demo = marker.is_file() or (data_dir / "sample-registry.csv").is_file()
+    if database.exists() and not made_by_demo:
+        raise InvalidInput(
+            f"{database} exists and was not created by the demo; the demo will not replace it. "
+            "Choose another --data-dir (the default is var/demo)"
+        )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name in DEMO_FILES:
+        (data_dir / name).unlink(missing_ok=True)
+    marker.write_text("This folder holds a database made by `govwatch demo`; the demo replaces it.\n")
+    return data_dir
 
 
 def write_sample_registry(data_dir: Path, site_url: str) -> Path:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import json
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from store.models import ACCOUNT_STATUSES, PLATFORMS
+from store.models import ACCOUNT_STATUSES, PLATFORMS, Account, Organization, Region
 from store.regions import region_code_problem
+from store.validation import column_length, json_problem, text_problem
 
 # Header spellings seen in office spreadsheets, normalised (lower case, no spaces or brackets).
 HEADER_ALIASES: dict[str, tuple[str, ...]] = {
@@ -68,6 +71,19 @@ INTERACTION_ALIASES: dict[str, bool] = {
 SOURCE_KINDS = ("feed", "wechat", "weibo", "govsite")
 DATE_PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
+# The longest value each text field may have: the column sizes, the same on SQLite and PostgreSQL.
+FIELD_LIMITS: dict[str, int | None] = {
+    "name": column_length(Account, "name"),
+    "handle": column_length(Account, "handle"),
+    "organization": column_length(Organization, "name"),
+    "region_name": column_length(Region, "name"),
+    "filing_number": column_length(Account, "filing_number"),
+    "contact_name": column_length(Organization, "contact_name"),
+    "contact_phone": column_length(Organization, "contact_phone"),
+    "contact_email": column_length(Organization, "contact_email"),
+    "source_url": 2000,
+    "source_options": 20_000,
+}
 HEADER_SEARCH_ROWS = 10  # offices often put a title row or two above the header
 
 
@@ -102,6 +118,8 @@ class RegistryRow:
     source: dict[str, Any] = field(default_factory=dict)
     crawl_interval_minutes: int | None = None
     interaction_ok: bool | None = None
+    # Fields whose cell this row fills: a column that is absent, or an empty cell, changes nothing.
+    given: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -109,6 +127,7 @@ class ParsedRegistry:
     rows: list[RegistryRow]
     errors: list[RowError]
     notices: list[str]
+    columns: frozenset[str] = frozenset()  # the fields the header row has
 
 
 def _normalise_header(value: Any) -> str:
@@ -125,6 +144,25 @@ def _header_map(cells: list[Any]) -> dict[int, str]:
         if field_name and field_name not in mapping.values():
             mapping[index] = field_name
     return mapping
+
+
+_KNOWN_HEADERS = [alias for aliases in HEADER_ALIASES.values() for alias in aliases]
+
+
+def unknown_header_notices(cells: list[Any], header: dict[int, str]) -> list[str]:
+    """A warning for each header cell that names no known column, with the nearest known header."""
+    notices = []
+    for index, cell in enumerate(cells):
+        text = _cell_text(cell)
+        if not text or index in header:
+            continue
+        if _ALIAS_TO_FIELD.get(_normalise_header(cell)):
+            notices.append(f"column {index + 1} {text!r} repeats a column already read; it is ignored")
+            continue
+        nearest = difflib.get_close_matches(text, _KNOWN_HEADERS, n=1, cutoff=0.4)
+        hint = f"; did you mean {nearest[0]!r}?" if nearest else ""
+        notices.append(f"unknown column {index + 1} {text!r} is ignored{hint}")
+    return notices
 
 
 def _cell_text(value: Any) -> str:
@@ -161,6 +199,7 @@ def parse_registry(path: Path) -> ParsedRegistry:
                     raise RegistryFileError(
                         f"{path}: header row {row_number} lacks columns {', '.join(missing)}"
                     )
+                notices.extend(f"{path.name}: {n}" for n in unknown_header_notices(cells, header))
             elif row_number >= HEADER_SEARCH_ROWS:
                 break
             continue
@@ -188,57 +227,104 @@ def parse_registry(path: Path) -> ParsedRegistry:
         raise RegistryFileError(
             f"{path}: no header row found in the first {HEADER_SEARCH_ROWS} rows (need {expected})"
         )
+    if path.suffix.lower() in (".xlsx", ".xlsm") and any("missing" in e.reason for e in errors):
+        _explain_formula_cells(path, header, errors)
     errors.sort(key=lambda e: e.row)
-    return ParsedRegistry(rows=rows, errors=errors, notices=notices)
+    return ParsedRegistry(rows=rows, errors=errors, notices=notices, columns=frozenset(header.values()))
+
+
+def _explain_formula_cells(path: Path, header: dict[int, str], errors: list[RowError]) -> None:
+    """A formula saved without its value reads as an empty cell: say so instead of "missing"."""
+    from openpyxl import load_workbook
+
+    try:
+        sheet = load_workbook(path, read_only=True).worksheets[0]
+    except Exception:  # calamine read it; openpyxl's opinion is only a better message
+        return
+    rows = {error.row: error for error in errors if "missing" in error.reason}
+    for row_number, cells in enumerate(sheet.iter_rows(max_row=max(rows)), start=1):
+        error = rows.get(row_number)
+        if error is None:
+            continue
+        formulas = [
+            FIELD_LABELS.get(name, name)
+            for index, name in header.items()
+            if index < len(cells) and getattr(cells[index], "data_type", None) == "f"
+        ]
+        if formulas:
+            error.reason += (
+                f" ({', '.join(formulas)}: a formula without a saved value; "
+                "open and save the file in Excel, or paste the values)"
+            )
 
 
 def _validate_row(
     row_number: int, values: dict[str, str], cells: list[Any], header: dict[int, str]
 ) -> RegistryRow:
+    problems: list[str] = []
     missing = [FIELD_LABELS[f] for f in REQUIRED_FIELDS if not values.get(f)]
     if missing:
-        raise ValueError(f"missing {', '.join(missing)}")
-    platform = PLATFORM_ALIASES.get(values["platform"].lower())
-    if platform is None:
-        raise ValueError(
+        problems.append(f"missing {', '.join(missing)}")
+    for name, value in values.items():
+        label = FIELD_LABELS.get(name, name)
+        problem = text_problem(
+            value, label=label, max_length=FIELD_LIMITS.get(name, 1000), multiline=name == "source_options"
+        )
+        if problem:
+            problems.append(problem)
+            values[name] = ""  # checked once; the checks below must not repeat it
+    platform = PLATFORM_ALIASES.get(values.get("platform", "").lower(), "")
+    if values.get("platform") and not platform:
+        problems.append(
             f"unknown platform {values['platform']!r} "
             f"(expected one of {', '.join(PLATFORMS)} or 微信/微博/...)"
         )
-    region_code = values["region_code"]
-    problem = region_code_problem(region_code)
+    region_code = values.get("region_code", "")
+    problem = region_code_problem(region_code) if region_code else None
     if problem is not None:
-        raise ValueError(problem)
+        problems.append(problem)
     status = "active"
     if values.get("status"):
         status_value = STATUS_ALIASES.get(values["status"].lower())
         if status_value is None:
-            raise ValueError(
+            problems.append(
                 f"unknown status {values['status']!r} "
                 f"(expected 正常/暂停/关闭 or {'/'.join(ACCOUNT_STATUSES)})"
             )
-        status = status_value
+        else:
+            status = status_value
     filing_date = None
     if values.get("filing_date"):
         raw_date = next((cells[i] for i, name in header.items() if name == "filing_date"), None)
-        filing_date = _parse_date(raw_date)
+        try:
+            filing_date = _parse_date(raw_date)
+        except ValueError as error:
+            problems.append(str(error))
     interval = None
     if values.get("crawl_interval_minutes"):
         try:
             interval = int(float(values["crawl_interval_minutes"]))
-        except ValueError:
-            raise ValueError(
-                f"crawl interval {values['crawl_interval_minutes']!r} is not a number of minutes"
-            ) from None
-        if interval < 5:
-            raise ValueError(f"crawl interval {interval} is below the 5-minute minimum")
+        except (ValueError, OverflowError):
+            problems.append(f"crawl interval {values['crawl_interval_minutes']!r} is not a number of minutes")
+        else:
+            if interval < 5:
+                problems.append(f"crawl interval {interval} is below the 5-minute minimum")
+            elif interval > 525_600:
+                problems.append(f"crawl interval {interval} is over a year (525600 minutes)")
     interaction_ok = None
     if values.get("interaction"):
         interaction_ok = INTERACTION_ALIASES.get(values["interaction"].lower())
         if interaction_ok is None:
-            raise ValueError(f"unknown interaction value {values['interaction']!r} (expected 正常/无)")
+            problems.append(f"unknown interaction value {values['interaction']!r} (expected 正常/无)")
+    source: dict[str, Any] = {}
+    try:
+        source = _source_config(platform, values)
+    except ValueError as error:
+        problems.append(str(error))
+    if problems:
+        raise ValueError("; ".join(problems))
     return RegistryRow(
         row=row_number,
-        interaction_ok=interaction_ok,
         platform=platform,
         handle=values["handle"],
         name=values["name"],
@@ -249,8 +335,10 @@ def _validate_row(
         filing_date=filing_date,
         status=status,
         contact={k: values.get(f"contact_{k}") or None for k in ("name", "phone", "email")},
-        source=_source_config(platform, values),
+        source=source,
         crawl_interval_minutes=interval,
+        interaction_ok=interaction_ok,
+        given=frozenset(name for name, value in values.items() if value),
     )
 
 
@@ -285,6 +373,9 @@ def _source_config(platform: str, values: dict[str, str]) -> dict[str, Any]:
             raise ValueError(
                 '采集配置/source_options must be a JSON object such as {"list_selector": "ul.news a"}'
             )
+        problem = json_problem(options, label="采集配置/source_options")
+        if problem:
+            raise ValueError(problem)
         source.update(options)
     url = values.get("source_url")
     if url:
@@ -331,19 +422,39 @@ def _read_csv(path: Path, notices: list[str], errors: list[RowError]) -> Iterato
     if text is None:
         # Neither encoding reads the whole file: keep the lines that do decode, report the others.
         lines = []
+        gbk_lines = []
         for line_number, raw_line in enumerate(data.split(b"\n"), start=1):
             try:
                 lines.append(raw_line.decode("utf-8-sig"))
+                continue
             except UnicodeDecodeError as error:
+                utf8_error = error
+            try:
+                lines.append(raw_line.decode("gb18030"))  # Excel's GBK, pasted into a UTF-8 file
+                gbk_lines.append(line_number)
+            except UnicodeDecodeError:
                 errors.append(
-                    RowError(line_number, f"not valid UTF-8 or GBK text (byte {error.start + 1} of the line)")
+                    RowError(
+                        line_number, f"not valid UTF-8 or GBK text (byte {utf8_error.start + 1} of the line)"
+                    )
                 )
                 lines.append("")
+        if gbk_lines:
+            shown = ", ".join(map(str, gbk_lines[:10])) + (" ..." if len(gbk_lines) > 10 else "")
+            notices.append(f"{path.name}: line(s) {shown} are GBK inside a UTF-8 file; read as GBK")
         text = "\n".join(lines)
     dialect = _sniff_dialect(text)
+    # The csv module refuses a cell over 131,072 characters with an exception; read it whole
+    # and let the row's length check name the field.
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    for cells in reader:
-        yield reader.line_num, list(cells)
+    start = 1
+    try:
+        for cells in reader:
+            yield start, list(cells)  # the line the row starts on, even after a multi-line cell
+            start = reader.line_num + 1
+    except csv.Error as error:
+        raise RegistryFileError(f"{path}: line {reader.line_num}: not readable as CSV ({error})") from None
 
 
 def _decode_whole(data: bytes, path: Path, notices: list[str]) -> str | None:
@@ -360,7 +471,18 @@ def _decode_whole(data: bytes, path: Path, notices: list[str]) -> str | None:
 
 
 def _sniff_dialect(text: str) -> type[csv.Dialect] | csv.Dialect:
-    try:
-        return csv.Sniffer().sniff(text[:4096], delimiters=",\t;")
-    except csv.Error:
+    """Excel's CSV dialect with the delimiter the first line uses most (comma, tab or semicolon).
+
+    csv.Sniffer guesses quoting from the sample too, and a JSON cell (采集配置) fools it into
+    splitting a correctly quoted cell; the delimiter is all that differs between offices' files.
+    """
+    first_line = text.split("\n", 1)[0]
+    delimiter = max(",\t;", key=first_line.count)
+    if first_line.count(delimiter) == 0:
         return csv.excel
+
+    class Dialect(csv.excel):
+        pass
+
+    Dialect.delimiter = delimiter
+    return Dialect

@@ -7,10 +7,38 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 PLACEHOLDER_SECRET = "change-me"
+ENV_PREFIX = "GOVWATCH_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def raw_setting(name: str) -> str | None:
+    """The raw environment value of one setting, to quote it back in an error message."""
+    return os.environ.get(name)
+
+
+def debug_requested() -> bool:
+    """GOVWATCH_LOG_LEVEL=DEBUG, read even when the other settings are invalid (to show tracebacks)."""
+    return (os.environ.get(f"{ENV_PREFIX}LOG_LEVEL") or "").strip().upper() == "DEBUG"
+
+
+def absolute_sqlite_url(url: str) -> str:
+    """A SQLite URL with its file path made absolute (against the current directory, once)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError(f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return url
+    path = Path(parsed.database).expanduser()
+    if path.is_absolute():
+        return url
+    return parsed.set(database=str(path.resolve())).render_as_string(hide_password=False)
 
 
 class Settings(BaseSettings):
@@ -44,7 +72,10 @@ class Settings(BaseSettings):
     )
     model_dir: Path | None = Field(None, description="Trained model versions; default `<data_dir>/models`.")
     report_dir: Path | None = Field(None, description="Rendered reports; default `<data_dir>/reports`.")
-    log_level: str = Field("INFO", description="Python logging level name.")
+    log_level: str = Field(
+        "WARNING", description="Python logging level name; DEBUG also prints the traceback of an error."
+    )
+
     # The scheduler (scheduler/).
     timezone: str = Field("Asia/Shanghai", description="Time zone of the schedule (days, months, 02:00).")
     scheduler_lease_seconds: float = Field(
@@ -89,6 +120,49 @@ class Settings(BaseSettings):
         "serve", description="The sub-command (and its options) `govwatch run` starts the web app with."
     )
 
+    @field_validator("data_dir", "model_dir", "report_dir", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must not be empty (unset it to use the default)")
+        return value
+
+    @field_validator("data_dir", "model_dir", "report_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        # Resolved once, in the process that reads the settings, so crawl workers and cron jobs
+        # started from another directory use the same files.
+        if value is None:
+            return None
+        path = value.expanduser().resolve()
+        if path.exists() and not path.is_dir():
+            raise ValueError(f"{path} is a file, not a directory")
+        return path
+
+    @field_validator("database_url")
+    @classmethod
+    def _absolute_database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return absolute_sqlite_url(value.strip())
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"must be one of {', '.join(LOG_LEVELS)}")
+        return level
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:
         if self.env == "production" and (self.secret_key == PLACEHOLDER_SECRET or len(self.secret_key) < 32):
@@ -113,3 +187,8 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def new_user_password() -> str | None:
+    """GOVWATCH_NEW_USER_PASSWORD, which `govwatch users add` reads instead of prompting (scripts)."""
+    return os.environ.get(f"{ENV_PREFIX}NEW_USER_PASSWORD") or None

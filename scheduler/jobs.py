@@ -24,7 +24,8 @@ from store.findings import (
     NewFinding,
     count_unclassified_posts,
     list_unclassified_posts,
-    record_classification,
+    claim_posts,
+    store_findings,
 )
 from store.job_runs import find_done_run, finish_job_run, recent_statuses, start_job_run
 from store.models import Account, CrawlRun, Finding, Post
@@ -228,13 +229,19 @@ def classify_posts(
             )
             if not posts:
                 break
-            results = classifier.classify_many([(post.text or "", post.title) for post in posts])
+            # Ids only grow, so a post that fails to classify cannot make the job spin on it.
+            after_id = posts[-1].id
             if before_write is not None:
                 before_write(session)
+            # Claim first: posts another run (an overlapping cron job) marked are left to it.
+            claimed = claim_posts(
+                session=session, posts=posts, model_version=model_version, rules_version=rules_version
+            )
+            results = classifier.classify_many([(post.text or "", post.title) for post in claimed])
             stored = 0
-            for post, findings in zip(posts, results, strict=True):
+            for post, findings in zip(claimed, results, strict=True):
                 new = [to_new_finding(f) for f in findings]
-                record_classification(
+                added = store_findings(
                     session=session,
                     post=post,
                     findings=new,
@@ -243,9 +250,7 @@ def classify_posts(
                 )
                 for item in new:
                     report.findings[item.category] = report.findings.get(item.category, 0) + 1
-                stored += len(new)
-            # Ids only grow, so a post that fails to classify cannot make the job spin on it.
-            after_id = posts[-1].id
+                stored += added
         report.posts += len(posts)
         report.batches += 1
         log.info("classified %d posts (%d findings) up to post %d", len(posts), stored, after_id)

@@ -2,12 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from store.models import AuditLog
+from store.models import AuditLog, utcnow
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One audit row for `record_audit_many`; `entity_id` is the entity's numeric id (None for a batch)."""
+
+    action: str
+    entity_type: str
+    entity_id: int | None
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+def record_audit_many(
+    *, session: Session, actor: str, entries: Sequence[AuditEntry], actor_id: int | None = None
+) -> None:
+    """Many audit rows in one multi-row INSERT (a 50,000-row import writes 50,000 of them)."""
+    if not entries:
+        return
+    now = utcnow()
+    rows = [
+        {
+            "actor": actor,
+            "actor_id": actor_id,
+            "action": entry.action,
+            "entity_type": entry.entity_type,
+            "entity_id": None if entry.entity_id is None else str(int(entry.entity_id)),
+            "before": entry.before,
+            "after": entry.after,
+            "created_at": now,
+        }
+        for entry in entries
+    ]
+    for start in range(0, len(rows), 1000):
+        session.execute(insert(AuditLog), rows[start : start + 1000])
 
 
 def record_audit(

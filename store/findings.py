@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import CursorResult, and_, func, select, update
 from sqlalchemy.orm import Session, aliased
 
+from store.db import dialect_insert
 from store.errors import InvalidInput
 from store.models import FINDING_CATEGORIES, Finding, Post, PostClassification, utcnow
 
@@ -62,6 +63,95 @@ def count_unclassified_posts(*, session: Session, model_version: str, rules_vers
     return int(session.scalar(query) or 0)
 
 
+def claim_posts(
+    *,
+    session: Session,
+    posts: Sequence[Post],
+    model_version: str,
+    rules_version: str,
+    classified_at: datetime | None = None,
+) -> list[Post]:
+    """Mark `posts` as classified by these versions and return the ones this caller claimed.
+
+    The marker is written first and tolerates a concurrent writer: a post another job already
+    marked (for its current text) is not returned, so its findings are written once. Call it in
+    the same unit of work as `store_findings`: a rolled-back batch releases its claims.
+    """
+    if not posts:
+        return []
+    when = classified_at or utcnow()
+    statement = (
+        dialect_insert(session, PostClassification)
+        .on_conflict_do_nothing()
+        .returning(PostClassification.post_id)
+    )
+    rows = [
+        {
+            "post_id": post.id,
+            "model_version": model_version,
+            "rules_version": rules_version,
+            "post_version": post.version,
+            "classified_at": when,
+        }
+        for post in posts
+    ]
+    claimed = set(session.scalars(statement, rows))
+    for post in posts:
+        if post.id in claimed:
+            continue
+        # A marker exists: claim it only if it is for an older text of the post (an edit).
+        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(PostClassification)
+            .where(
+                PostClassification.post_id == post.id,
+                PostClassification.model_version == model_version,
+                PostClassification.rules_version == rules_version,
+                PostClassification.post_version < post.version,
+            )
+            .values(post_version=post.version, classified_at=when)
+        )
+        if result.rowcount:
+            claimed.add(post.id)
+    return [post for post in posts if post.id in claimed]
+
+
+def store_findings(
+    *,
+    session: Session,
+    post: Post,
+    findings: Sequence[NewFinding],
+    model_version: str,
+    rules_version: str,
+    created_at: datetime | None = None,
+) -> int:
+    """Insert a claimed post's findings, leaving alone one that already exists; returns how many were new."""
+    when = created_at or utcnow()
+    rows = []
+    for item in findings:
+        if item.category not in FINDING_CATEGORIES:
+            raise InvalidInput(f"unknown finding category {item.category!r}")
+        rows.append(
+            {
+                "account_id": post.account_id,
+                "post_id": post.id,
+                "category": item.category,
+                "score": float(item.score),
+                "spans": list(item.spans),
+                "source": item.source[:100],
+                "detail": {**item.detail, "post_version": post.version},
+                "model_version": model_version,
+                "rules_version": rules_version,
+                "state": "open",
+                "created_at": when,
+                "updated_at": when,
+            }
+        )
+    if not rows:
+        return 0
+    statement = dialect_insert(session, Finding).on_conflict_do_nothing().returning(Finding.id)
+    return len(list(session.scalars(statement, rows)))
+
+
 def record_classification(
     *,
     session: Session,
@@ -70,55 +160,21 @@ def record_classification(
     model_version: str,
     rules_version: str,
     classified_at: datetime | None = None,
-) -> list[Finding]:
-    """Store a post's findings and mark it classified by these versions (in the caller's unit of work).
+) -> int:
+    """Claim one post for these versions and store its findings (in the caller's unit of work).
 
-    The marker and the findings go in together, so a batch either lands whole or not at all; a
-    rerun after a crash finds no marker for the lost batch and no half of its findings.
+    Returns the number of findings stored; 0 with nothing written when another job claimed it.
     """
-    when = classified_at or utcnow()
-    rows: list[Finding] = []
-    for item in findings:
-        if item.category not in FINDING_CATEGORIES:
-            raise InvalidInput(f"unknown finding category {item.category!r}")
-        detail = {**item.detail, "post_version": post.version}
-        row = Finding(
-            account_id=post.account_id,
-            post_id=post.id,
-            category=item.category,
-            score=float(item.score),
-            spans=list(item.spans),
-            source=item.source[:100],
-            detail=detail,
-            model_version=model_version,
-            rules_version=rules_version,
-            state="open",
-            created_at=when,
-            updated_at=when,
-        )
-        session.add(row)
-        rows.append(row)
-    marker = session.scalar(
-        select(PostClassification).where(
-            PostClassification.post_id == post.id,
-            PostClassification.model_version == model_version,
-            PostClassification.rules_version == rules_version,
-        )
-    )
-    if marker is None:
-        session.add(
-            PostClassification(
-                post_id=post.id,
-                model_version=model_version,
-                rules_version=rules_version,
-                post_version=post.version,
-                classified_at=when,
-            )
-        )
-    else:  # the post was edited since: its new text was classified now
-        marker.post_version = post.version
-        marker.classified_at = when
-    return rows
+    claimed = claim_posts(
+        session=session, posts=[post], model_version=model_version, rules_version=rules_version,
+        classified_at=classified_at,
+    )  # fmt: skip
+    if not claimed:
+        return 0
+    return store_findings(
+        session=session, post=post, findings=findings, model_version=model_version,
+        rules_version=rules_version, created_at=classified_at,
+    )  # fmt: skip
 
 
 def list_findings(
@@ -173,10 +229,12 @@ def count_classified_posts(*, session: Session, model_version: str, rules_versio
 __all__ = [
     "CLASSIFIABLE_STATUSES",
     "NewFinding",
+    "claim_posts",
     "count_classified_posts",
     "count_findings",
     "count_unclassified_posts",
     "list_findings",
     "list_unclassified_posts",
     "record_classification",
+    "store_findings",
 ]

@@ -39,7 +39,8 @@ FINDING_CATEGORIES = POST_CATEGORIES + ACCOUNT_CATEGORIES
 FINDING_STATES = ("open", "confirmed", "dismissed", "escalated", "appealed")
 REVIEW_DECISIONS = ("confirm", "dismiss", "escalate", "reopen")
 APPEAL_OUTCOMES = ("pending", "upheld", "rejected")
-CRAWL_STATUSES = ("running", "ok", "partial", "failed", "blocked")
+# "interrupted": the crawl was stopped (SIGTERM, Ctrl-C, a dead process) before it finished the account.
+CRAWL_STATUSES = ("running", "ok", "partial", "failed", "blocked", "interrupted")
 JOB_STATUSES = ("running", "ok", "failed", "interrupted", "skipped")
 NOTIFICATION_CHANNELS = ("email", "webhook")
 NOTIFICATION_STATUSES = ("pending", "sent", "failed")
@@ -253,11 +254,18 @@ class PostClassification(Base):
     classified_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+FINDINGS_UNIQUE = "uq_findings_post_id_category_model_version_rules_version"
+
+
 class Finding(Base):
     """A flag on a post (or, for account-level categories, on an account), with its evidence."""
 
     __tablename__ = "findings"
     __table_args__ = (
+        # One finding per post, category and versions: two classify jobs at once cannot duplicate one.
+        # A unique index rather than a constraint: SQLite adds it without rebuilding the table
+        # (which its foreign keys from reviews and appeals forbid), and ON CONFLICT uses either.
+        Index(FINDINGS_UNIQUE, "post_id", "category", "model_version", "rules_version", unique=True),
         Index("ix_findings_state_category", "state", "category"),
         Index("ix_findings_account_id_created_at", "account_id", "created_at"),
     )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from store.errors import Conflict, InvalidInput, NotFound
-from store.models import ROLES, Account, User
-from store.regions import ensure_region
+from store.models import ROLES, Account, Region, User
+from store.regions import validate_region_code
+from store.validation import check_text, column_length
+
+USERNAME = re.compile(r"[\w.@-]+")
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 8
@@ -32,19 +36,39 @@ def create_user(
     account_ids: Sequence[int] = (),
     display_name: str | None = None,
 ) -> User:
-    """A new user; reviewers need a region, operators at least one account (their scope)."""
-    username = username.strip()
+    """A new user; reviewers need a region, operators at least one account (their scope).
+
+    Usernames are case-insensitive (stored in lower case): `bob` and `BOB` are one user. A scope
+    that does not fit the role is refused rather than silently ignored.
+    """
+    username = normalise_username(username)
     if not username or len(username) > 100:
         raise InvalidInput("username must be 1 to 100 characters")
+    if not USERNAME.fullmatch(username):
+        raise InvalidInput("username may hold only letters, digits and . _ - @ (no spaces or controls)")
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r} (expected {', '.join(ROLES)})")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    if len(password.strip()) < MIN_PASSWORD_LENGTH or len(set(password)) < 3:
+        raise InvalidInput(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters besides spaces, "
+            "and not be one character repeated"
+        )
+    if len(password) > 1024 or "\x00" in password:
+        raise InvalidInput("password must be at most 1024 characters, without NUL")
+    check_text(display_name, label="display name", max_length=column_length(User, "display_name"))
     if role == "reviewer" and not region_code:
         raise InvalidInput("a reviewer needs a region scope (--region CODE)")
     if role == "operator" and not account_ids:
         raise InvalidInput("an operator needs at least one account (--account ID)")
-    if session.scalar(select(User.id).where(User.username == username)) is not None:
+    if role != "operator" and account_ids:
+        raise InvalidInput(f"an {role} has no account scope: --account is for operators only")
+    if role != "reviewer" and region_code:
+        raise InvalidInput(f"an {role} has no region scope: --region is for reviewers only")
+    if region_code:
+        code = validate_region_code(region_code)
+        if session.get(Region, code) is None:
+            raise NotFound(f"no region {code} in the registry: import the accounts of that region first")
+    if session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:
         raise Conflict(f"user {username!r} already exists")
     accounts = []
     if account_ids:
@@ -56,7 +80,7 @@ def create_user(
         username=username,
         password_hash=hash_password(password),
         role=role,
-        region_code=ensure_region(session=session, code=region_code).code if region_code else None,
+        region_code=validate_region_code(region_code) if region_code else None,
         display_name=display_name,
         accounts=accounts,
     )
@@ -65,9 +89,15 @@ def create_user(
     return user
 
 
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
 def get_user_by_name(*, session: Session, username: str) -> User | None:
     return session.scalar(
-        select(User).options(selectinload(User.accounts)).where(User.username == username.strip())
+        select(User)
+        .options(selectinload(User.accounts))
+        .where(func.lower(User.username) == normalise_username(username))
     )
 
 

@@ -134,15 +134,24 @@ def classify_and_show(
 def classify(
     batch_size: int = typer.Option(DEFAULT_BATCH, "--batch-size", min=1, help="Posts per transaction."),
     show: int = typer.Option(20, "--show", min=0, help="Print this many of the top findings afterwards."),
+    wait: bool = typer.Option(
+        False, "--wait", help="If another classify is running, wait for it instead of stopping (exit 1)."
+    ),
 ) -> None:
-    """Classify stored posts that the current model and rules versions have not seen yet."""
+    """Classify stored posts that the current model and rules versions have not seen yet.
+
+    One classify runs at a time: a second one stops with a message (or waits, with --wait).
+    """
     from govwatch.commands.model import load_current_classifier
     from govwatch.context import open_store
+    from govwatch.locks import job_lock
 
     session_factory = open_store()
     clf = load_current_classifier()
     console.print(f"model {clf.model_version}, rules {clf.rules_version}")
-    report = classify_with_progress(session_factory, clf, batch_size=batch_size)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    with job_lock(session_factory, "classify", wait=wait, say=err.print):
+        report = classify_with_progress(session_factory, clf, batch_size=batch_size)
     summary = ", ".join(f"{n} {c}" for c, n in sorted(report.findings.items())) or "none"
     console.print(f"classified {report.posts} posts in {report.batches} batches; findings: {summary}")
     if show and report.total_findings:

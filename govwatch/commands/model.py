@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from classifier import registry
 from govwatch.settings import Settings, get_settings
+from store.errors import GovwatchError, InvalidInput
 
 app = typer.Typer(help="Train, list, promote and evaluate classifier models.", no_args_is_help=True)
 console = Console()
@@ -24,10 +26,40 @@ MAX_REPORTED_PROBLEMS = 20
 CURRENT_FILE = registry.CURRENT_FILE
 
 
+VERSION_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+class ModelUnusable(GovwatchError):
+    """The promoted (or packaged) model cannot be loaded: a fault, not the user's input."""
+
+    exit_code = 1
+
+
+def _load(path: Path | None, *, what: str) -> Any:
+    """classifier.load with its errors (missing, corrupted, incompatible, unreadable) as one line."""
+    import classifier
+    from classifier.model import ModelError
+
+    try:
+        return classifier.load(path)
+    except ModelError as error:
+        raise ModelUnusable(f"{what} cannot be used: {error}") from error
+    except (OSError, ValueError, EOFError, KeyError, AttributeError, ImportError) as error:
+        # A truncated pickle, a metadata.json that is not JSON, a folder we may not read.
+        raise ModelUnusable(f"{what} cannot be read ({type(error).__name__}: {error})") from error
+
+
 def load_current_classifier(settings: Settings | None = None) -> Any:
     """The classifier `govwatch classify` uses: the promoted version, else the packaged default."""
     settings = settings or get_settings()
-    return registry.load_current(settings.resolved_model_dir)
+    model_dir = settings.resolved_model_dir
+    if (model_dir / CURRENT_FILE).is_file():
+        name = _read_pointer(model_dir / CURRENT_FILE)
+        return _load(
+            model_dir,
+            what=f"the promoted model {name!r} in {model_dir} (promote another: `govwatch model list`)",
+        )
+    return _load(None, what="the packaged default model")
 
 
 def _version_dirs(settings: Settings) -> list[tuple[str, Path, str]]:
@@ -52,20 +84,45 @@ def train(
     promote: bool = typer.Option(False, "--promote", help="Make the new version the current one."),
 ) -> None:
     """Train a new model version from --data files and write model.joblib + metadata.json."""
-    from classifier.data import DataError
-    from classifier.model import save_model
+    from classifier.data import DataError, read_jsonl
+    from classifier.model import ModelError, save_model
     from classifier.train import build_model
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = get_settings()
-    target = out_dir or settings.resolved_model_dir
+    target = out_dir.expanduser().resolve() if out_dir else settings.resolved_model_dir
+    # Everything that can be refused is refused before a minute of training, not after.
+    if target.exists() and not target.is_dir():
+        raise InvalidInput(f"--out-dir {target} is a file, not a folder")
+    if version is not None:
+        if not VERSION_NAME.fullmatch(version) or ".." in version:
+            raise InvalidInput(
+                f"--version {version!r}: use letters, digits, '.', '_' and '-' only (no path separators)"
+            )
+        if (target / version).exists():
+            raise InvalidInput(
+                f"model version {version!r} already exists in {target}; versions are immutable"
+            )
+    for path in data:
+        try:
+            usable = sum(1 for _ in read_jsonl(path))
+        except DataError as error:  # a model is never trained on a file with bad lines
+            raise InvalidInput(str(error)) from None
+        except UnicodeDecodeError as error:
+            raise InvalidInput(
+                f"{path}: not UTF-8 text (byte {error.start + 1}); save it as UTF-8 JSONL"
+            ) from None
+        if usable == 0:
+            raise InvalidInput(f"{path}: no labelled rows; nothing to train on")
+    logging.getLogger().setLevel(min(logging.getLogger().level, logging.INFO))
     console.print(f"training on {', '.join(str(p) for p in data)}" + (" + own corpus" if corpus else ""))
     try:
         model, metadata = build_model(data, use_corpus=corpus, holdout=holdout, version=version)
-    except DataError as error:  # a model is never trained on a file with bad lines
-        console.print(f"[red]error:[/red] {escape(str(error))}")
-        raise typer.Exit(2) from None
-    path = save_model(model, target, metadata)
+    except DataError as error:
+        raise InvalidInput(str(error)) from None
+    try:
+        path = save_model(model, target, metadata)
+    except ModelError as error:
+        raise InvalidInput(str(error)) from None
     console.print(f"wrote [bold]{path}[/bold] ({(path / 'model.joblib').stat().st_size / 1e6:.1f} MB)")
     print_scores(metadata.get("scores", {}))
     console.print(f"thresholds: {metadata.get('thresholds')}")
@@ -101,7 +158,16 @@ def list_versions() -> None:
         "version", "where", "in use", "trained", "texts", "held-out macro-F1", title="model versions"
     )
     for name, path, where in _version_dirs(settings):
-        meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+        try:
+            meta = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+            if not isinstance(meta, dict):
+                raise ValueError("not a JSON object")
+        except (OSError, ValueError) as error:  # one broken version must not hide the others
+            err_console.print(
+                f"[yellow]skipped[/yellow] {escape(str(path))}: metadata.json unreadable ({error})"
+            )
+            table.add_row(escape(name), where, "", "(broken metadata.json)", "", "")
+            continue
         in_use = ""
         if name == current:
             in_use = "current"
@@ -131,8 +197,7 @@ def _promote(model_dir: Path, version: str) -> None:
     try:
         message = registry.promote(model_dir, version)
     except registry.RegistryError as error:
-        console.print(f"[red]error:[/red] {escape(str(error))}")
-        raise typer.Exit(1) from None
+        raise InvalidInput(str(error)) from None
     console.print(message)
 
 
@@ -149,7 +214,6 @@ def evaluate_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Score a model on labelled data: per-label precision/recall/F1, confusion, ok flag rate, speed."""
-    import classifier
     from classifier.data import DataError, load_corpus, read_jsonl
     from classifier.evaluate import evaluate_rows
 
@@ -173,7 +237,9 @@ def evaluate_command(
     except DataError as error:
         console.print(f"[red]error:[/red] {error}")
         raise typer.Exit(2) from None
-    clf = classifier.load(model) if model is not None else load_current_classifier()
+    if model is not None and not model.is_dir():
+        raise InvalidInput(f"--model {model}: no such model folder")
+    clf = _load(model, what=f"--model {model}") if model is not None else load_current_classifier()
     report = evaluate_rows(clf, rows)
     if as_json:
         keys = ("n", "macro_f1", "ok_flag_rate", "per_label", "posts_per_second")

@@ -66,8 +66,45 @@ def test_training_refuses_a_bad_line(tmp_path: Path) -> None:
     data.write_text(data.read_text(encoding="utf-8") + bad_line, encoding="utf-8")
     result = run_cli(tmp_path, "model", "train", "--data", str(data), "--no-corpus")
     assert result.returncode == 2
-    assert "unknown label 'spam'" in " ".join(result.stdout.split())
+    assert "unknown label 'spam'" in " ".join(result.stderr.split())
     assert not (tmp_path / "var" / "models").exists()
+
+
+def test_training_refuses_before_it_trains(tmp_path: Path) -> None:
+    data = small_labelled_file(tmp_path)
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    gbk = tmp_path / "gbk.jsonl"
+    gbk.write_bytes('{"text": "正文", "label": "ok"}\n'.encode("gbk"))
+    (tmp_path / "a-file").write_text("x")
+    cases = [
+        (["--data", str(empty)], "no labelled rows"),
+        (["--data", str(gbk)], "not UTF-8 text"),
+        (["--data", str(data), "--version", "../../escape"], "no path separators"),
+        (["--data", str(data), "--out-dir", str(tmp_path / "a-file")], "is a file, not a folder"),
+    ]
+    for args, message in cases:
+        result = run_cli(tmp_path, "model", "train", "--no-corpus", *args)
+        assert result.returncode == 2, result.stderr
+        assert message in result.stderr and "Traceback" not in result.stderr
+        assert "training on" not in result.stdout  # refused before any training
+    assert not (tmp_path / "escape").exists() and not (tmp_path / "var" / "models").exists()
+
+
+def test_broken_models_are_one_line_and_do_not_spoil_the_list(tmp_path: Path) -> None:
+    models = tmp_path / "var" / "models"
+    (models / "broken").mkdir(parents=True)
+    (models / "broken" / "metadata.json").write_text("{not json", encoding="utf-8")
+    listed = run_cli(tmp_path, "model", "list")
+    assert listed.returncode == 0 and "packaged" in listed.stdout and "broken" in listed.stdout
+    assert "metadata.json unreadable" in listed.stderr
+    (models / "CURRENT").write_text("broken\n", encoding="utf-8")
+    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
+    classified = run_cli(tmp_path, "classify")
+    assert classified.returncode == 1 and "Traceback" not in classified.stderr
+    assert "the promoted model 'broken'" in classified.stderr
+    evaluated = run_cli(tmp_path, "model", "eval", "--corpus", "heldout", "--model", str(tmp_path / "nope"))
+    assert evaluated.returncode == 2 and "no such model folder" in evaluated.stderr
 
 
 def test_eval_tables_on_the_corpus(tmp_path: Path) -> None:
@@ -94,6 +131,7 @@ def test_train_list_promote_and_classify(tmp_path: Path) -> None:
     assert promoted.returncode == 0, promoted.stderr
     assert (tmp_path / "var" / "models" / "CURRENT").read_text().strip() == "t1"
 
+    assert run_cli(tmp_path, "db", "upgrade").returncode == 0  # classify needs a migrated database
     classified = run_cli(tmp_path, "classify")
     assert classified.returncode == 0, classified.stderr
     assert "model t1" in classified.stdout and "classified 0 posts" in classified.stdout

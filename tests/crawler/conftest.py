@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawler.run import CrawlSummary, crawl_accounts
-from govwatch.context import crawl_config, open_store
+from govwatch.context import crawl_config, upgrade_store
 from govwatch.sample_site import SampleSite
 from govwatch.sample_site.content import registry_rows
 from govwatch.settings import Settings
@@ -42,7 +42,7 @@ def crawl_settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def store(crawl_settings: Settings) -> sessionmaker[Session]:
-    return open_store(crawl_settings)
+    return upgrade_store(crawl_settings)
 
 
 def add_account(

@@ -127,6 +127,7 @@ def test_sample_registry_matches_the_sample_site() -> None:
 def test_import_crawl_and_status_from_the_command_line(site: SampleSite, tmp_path: Path) -> None:
     registry = tmp_path / "registry.csv"
     registry.write_text(REGISTRY.read_text(encoding="utf-8").replace("{site}", site.url), encoding="utf-8")
+    assert govwatch(tmp_path, "db", "upgrade").returncode == 0
     imported = govwatch(tmp_path, "accounts", "import", str(registry))
     assert imported.returncode == 0, imported.stdout + imported.stderr
     run = govwatch(tmp_path, "crawl", "run", "--all", "--json")

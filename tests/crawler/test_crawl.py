@@ -179,12 +179,12 @@ def test_an_interrupted_run_makes_the_next_one_read_the_whole_listing(
 
 @pytest.mark.postgres
 def test_crawl_into_postgresql(site: SampleSite, postgres_schema: str, tmp_path) -> None:
-    from govwatch.context import open_store
+    from govwatch.context import upgrade_store
     from tests.conftest import POSTGRES_URL
 
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{postgres_schema}"
     settings = Settings(data_dir=tmp_path, database_url=url, redis_url=None)
-    store = open_store(settings)
+    store = upgrade_store(settings)
     ids = add_sample_accounts(store, site)
     summary = crawl(settings, list(ids.values()))
     assert {run.status for run in summary.runs} == {"ok"}

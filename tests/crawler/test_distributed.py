@@ -12,7 +12,7 @@ import redis
 from sqlalchemy import select
 
 from crawler.run import start_worker
-from govwatch.context import crawl_config, open_store
+from govwatch.context import crawl_config, upgrade_store
 from govwatch.sample_site import SampleSite
 from govwatch.settings import Settings
 from store.crawl_runs import list_runs
@@ -78,7 +78,7 @@ def test_two_processes_share_one_crawl(
     site.requests.clear()
     site.config.latency = 0
     alone_settings = Settings(data_dir=tmp_path / "alone", database_url=f"sqlite:///{tmp_path / 'alone.db'}")
-    alone_store = open_store(alone_settings)
+    alone_store = upgrade_store(alone_settings)
     alone_ids = add_sample_accounts(alone_store, site)
     crawl(alone_settings, list(alone_ids.values()))
     assert together == snapshot(alone_store)

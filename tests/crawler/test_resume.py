@@ -60,7 +60,7 @@ def test_kill_mid_run_then_resume(site: SampleSite, crawl_settings: Settings, st
         assert {p.version for p in posts} == {1}  # nothing stored twice or taken for an edit
         assert session.scalar(select(func.count()).select_from(PostVersion)) == total_live
         stale = [run for run in list_runs(session=session, limit=200) if run.id in {r.id for r in running}]
-        assert {(run.status, run.error) for run in stale} == {("failed", INTERRUPTED)}
+        assert {(run.status, run.error) for run in stale} == {("interrupted", INTERRUPTED)}
     for account in site.state.accounts:
         live = {expected_key(site, account, p) for p in account.posts if p.status == "live"}
         assert {p.source_key for p in posts if p.account_id == ids[account.name]} == live

@@ -214,7 +214,7 @@ def test_crawl_runs_lifecycle_and_status_listing(session_factory, account_id: in
         assert runs[account_id].id == stale.id and runs[account_id].error == INTERRUPTED
         assert runs[account_id].counts == {"pages": 3}
         order = [(a.id, r.status if r else None) for a, r in list_account_crawl_status(session=session)]
-    assert order == [(account_id, "failed"), (other, "failed"), (never, None)]
+    assert order == [(other, "failed"), (account_id, "interrupted"), (never, None)]
     with session_factory.begin() as session, pytest.raises(InvalidInput):
         finish_run(session=session, run_id=first.id, status="running")
 

@@ -205,3 +205,20 @@ def test_a_corrupt_workbook_is_refused(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a zip file")
     with pytest.raises(RegistryFileError, match="not a readable spreadsheet"):
         parse_registry(path)
+
+
+def test_a_formula_without_a_saved_value_is_named_not_called_missing(tmp_path: Path) -> None:
+    rows: list[list[object]] = [
+        HEADER[:5],
+        ["=B3", "微信", "h1", "单位", "150100"],
+        ["名", "微信", "h2", "单位", "150100"],
+    ]
+    parsed = parse_registry(write_xlsx(tmp_path / "formula.xlsx", rows))
+    assert [(e.row, "a formula without a saved value" in e.reason) for e in parsed.errors] == [(2, True)]
+    assert [r.handle for r in parsed.rows] == ["h2"]
+
+
+def test_unknown_headers_are_warned_with_the_nearest_known_one(tmp_path: Path) -> None:
+    parsed = parse_registry(write_csv(tmp_path / "r.csv", [[*HEADER, "采集网址"], [*GOOD_ROWS[0], "x"]]))
+    assert any("'采集网址' is ignored; did you mean '采集地址'?" in n for n in parsed.notices)
+    assert parsed.columns >= {"name", "platform", "handle", "source_url"}

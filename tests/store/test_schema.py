@@ -46,3 +46,42 @@ def test_created_and_migrated_schemas_have_the_same_columns_and_indexes(
             return columns, indexes, uniques, foreign
 
         assert describe(migrated_inspector) == describe(created_inspector), table
+
+
+def test_migration_0003_merges_duplicate_findings_and_keeps_their_reviews(empty_engine: Engine) -> None:
+    from sqlalchemy import text
+
+    upgrade_database(empty_engine, "0002")
+    now = "2026-11-01 00:00:00"
+    with empty_engine.begin() as connection:
+        for statement in (
+            "INSERT INTO regions (code, name, level) VALUES ('150000', 'nmg', 1)",
+            f"INSERT INTO organizations (id, name, region_code, created_at) VALUES (1, 'o', '150000', '{now}')",
+            "INSERT INTO accounts (id, platform, handle, name, organization_id, region_code, status, source,"
+            f" crawl_interval_minutes, created_at, updated_at) VALUES (1, 'weibo', 'h', 'n', 1, '150000',"
+            f" 'active', '{{}}', 360, '{now}', '{now}')",
+            "INSERT INTO posts (id, account_id, source_key, text, content_hash, fetched_at, status, version)"
+            f" VALUES (1, 1, 'k', 't', 'x', '{now}', 'live', 1)",
+            "INSERT INTO users (id, username, password_hash, role, is_active, created_at)"
+            f" VALUES (1, 'r', 'h', 'admin', true, '{now}')",
+        ):
+            connection.execute(text(statement))
+        for finding_id in (1, 2, 3):
+            connection.execute(
+                text(
+                    "INSERT INTO findings (id, account_id, post_id, category, score, spans, source, detail,"
+                    " model_version, rules_version, state, created_at, updated_at) VALUES"
+                    f" ({finding_id}, 1, 1, 'marketing', 0.9, '[]', 'rule', '{{}}', 'm', 'r', 'open',"
+                    f" '{now}', '{now}')"
+                )
+            )
+        connection.execute(
+            text(
+                "INSERT INTO reviews (id, finding_id, reviewer_id, decision, created_at)"
+                f" VALUES (1, 3, 1, 'confirm', '{now}')"
+            )
+        )
+    upgrade_database(empty_engine)
+    with empty_engine.connect() as connection:
+        assert connection.execute(text("SELECT id FROM findings")).scalars().all() == [1]
+        assert connection.execute(text("SELECT finding_id FROM reviews")).scalars().all() == [1]
