@@ -126,7 +126,7 @@ def test_train_list_promote_and_classify(tmp_path: Path) -> None:
     listed = run_cli(tmp_path, "model", "list")
     assert "t1" in listed.stdout and "packaged" in listed.stdout and "current (default)" in listed.stdout
 
-    assert run_cli(tmp_path, "model", "promote", "nope").returncode == 1
+    assert run_cli(tmp_path, "model", "promote", "nope").returncode == 2  # not found: bad input
     promoted = run_cli(tmp_path, "model", "promote", "t1")
     assert promoted.returncode == 0, promoted.stderr
     assert (tmp_path / "var" / "models" / "CURRENT").read_text().strip() == "t1"

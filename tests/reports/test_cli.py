@@ -28,6 +28,7 @@ def test_registry_reads_region_names_and_the_interaction_flag(tmp_path: Path) ->
 
 
 def test_assess_then_report_from_the_command_line(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
     registry = tmp_path / "registry.csv"
     registry.write_text(REGISTRY, encoding="utf-8")
     assert run_cli(tmp_path, "accounts", "import", str(registry)).returncode == 0

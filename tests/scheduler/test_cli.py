@@ -9,6 +9,7 @@ from tests.govwatch.test_cli import run_cli
 
 
 def test_run_job_is_recorded_and_status_shows_it_with_failures_first(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
     ran = run_cli(tmp_path, "scheduler", "run-job", "account_findings", "--arg", "day=2026-10-10", "--json")
     assert ran.returncode == 0, ran.stderr
     outcome = json.loads(ran.stdout)
@@ -46,6 +47,7 @@ def test_run_job_is_recorded_and_status_shows_it_with_failures_first(tmp_path: P
 
 
 def test_run_job_refuses_an_unknown_job_or_argument(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
     unknown = run_cli(tmp_path, "scheduler", "run-job", "dance")
     assert unknown.returncode == 2 and "unknown job" in unknown.stderr
     bad = run_cli(tmp_path, "scheduler", "run-job", "classify", "--arg", "colour=blue")
@@ -63,6 +65,7 @@ def test_run_says_clearly_when_the_web_app_is_missing(tmp_path: Path) -> None:
 
 
 def test_notify_channel_and_outbox(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
     added = run_cli(
         tmp_path,
         "users",
@@ -88,6 +91,7 @@ def test_notify_channel_and_outbox(tmp_path: Path) -> None:
 
 
 def test_run_supervises_both_processes_and_passes_sigterm_on(tmp_path: Path) -> None:
+    assert run_cli(tmp_path, "db", "upgrade").returncode == 0
     import os
     import signal
     import subprocess
@@ -113,6 +117,15 @@ def test_run_supervises_both_processes_and_passes_sigterm_on(tmp_path: Path) -> 
     assert "Traceback" not in quits.stderr
 
     second_dir = tmp_path / "second"  # a fresh database: no lease row left by the first run
+    upgraded = subprocess.run(
+        [sys.executable, "-m", "govwatch", "db", "upgrade"],
+        env={**env, "GOVWATCH_DATA_DIR": str(second_dir)},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert upgraded.returncode == 0, upgraded.stderr
     running = subprocess.Popen(
         [sys.executable, "-m", "govwatch", "run"],
         env={**env, "GOVWATCH_WEB_COMMAND": "scheduler run", "GOVWATCH_DATA_DIR": str(second_dir)},

@@ -106,7 +106,7 @@ def test_a_month_of_jobs_over_the_fixture_site(
         smtp_host=smtp_server.host,
         smtp_port=smtp_server.port,
     )
-    factory = open_store(settings)
+    factory = open_store(settings, migrate=True)
     ids = add_registry(factory, month_site)
     operator_account = ids["新城区发布"]
     add_user(factory, "xcq", "operator", accounts=(operator_account,), webhook=webhook.url)
@@ -217,7 +217,7 @@ def test_the_month_is_assessed_and_reported_on_the_first_at_two(
         smtp_host=smtp_server.host,
         smtp_port=smtp_server.port,
     )
-    factory = open_store(settings)
+    factory = open_store(settings, migrate=True)
     add_registry(factory, month_site)
     add_user(factory, "lead", "admin", email="lead@example.org")
     first = (START.replace(day=1) + timedelta(days=32)).replace(day=1, hour=2)

@@ -151,6 +151,7 @@ def test_reviewers_get_a_daily_digest_of_their_region_only(
 ) -> None:
     inside = add_account(session_factory, "新城区发布", region="150102")
     outside = add_account(session_factory, "包头发布", region="150200")
+    add_account(session_factory, "乌海发布", region="150300")  # rv2's region: known, but nothing new
     add_user(session_factory, "rv", "reviewer", region="150100", email="rv@example.org")
     add_user(session_factory, "rv2", "reviewer", region="150300", email="rv2@example.org")
     day = clock().replace(hour=2)  # 10:00 in Shanghai on 2026-10-10

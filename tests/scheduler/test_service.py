@@ -123,7 +123,7 @@ def test_two_schedulers_never_run_a_job_twice_and_the_standby_takes_over(
     database_url: str, tmp_path: Path, schedulers_for: Callable[[dict[str, str]], Schedulers]
 ) -> None:
     settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=None)
-    factory = open_store(settings)
+    factory = open_store(settings, migrate=True)
     group = schedulers_for(scheduler_env(tmp_path, database_url))
     first, second = group.start(), group.start()  # started together, racing for the lease
 
@@ -176,11 +176,11 @@ def test_killing_the_scheduler_mid_crawl_loses_and_duplicates_nothing(
 ) -> None:
     database_url = f"sqlite:///{tmp_path / 'govwatch.db'}"
     settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=None, crawl_delay=0)
-    factory = open_store(settings)
+    factory = open_store(settings, migrate=True)
     reference_settings = Settings(
         data_dir=tmp_path / "ref", database_url=f"sqlite:///{tmp_path / 'ref.db'}", redis_url=None
     )
-    reference = open_store(reference_settings)
+    reference = open_store(reference_settings, migrate=True)
     with SampleSite() as site:
         ids = add_sample_accounts(factory, site)
         ref_ids = add_sample_accounts(reference, site)
@@ -271,7 +271,7 @@ def test_a_killed_or_stopped_job_is_resumed_by_the_next_scheduler(
     from store.models import PostClassification
 
     database_url = f"sqlite:///{tmp_path / 'govwatch.db'}"
-    factory = open_store(Settings(data_dir=tmp_path, database_url=database_url, redis_url=None))
+    factory = open_store(Settings(data_dir=tmp_path, database_url=database_url, redis_url=None), migrate=True)
     total = 6000
     seed_posts(factory, total)
     env = scheduler_env(tmp_path, database_url)
@@ -344,7 +344,7 @@ def test_killing_the_scheduler_mid_assessment_finishes_the_month_once(
 
     database_url = f"sqlite:///{tmp_path / 'govwatch.db'}"
     settings = Settings(data_dir=tmp_path, database_url=database_url, redis_url=None)
-    factory = open_store(settings)
+    factory = open_store(settings, migrate=True)
     month = f"{datetime.now(UTC):%Y-%m}"
     with SampleSite() as site:
         ids = add_sample_accounts(factory, site)
