@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from crawler.run import CrawlSummary, crawl_accounts
 from govwatch.commands.classify import classify_and_show
 from govwatch.context import crawl_config, upgrade_store
+from govwatch.demo_cycle import print_how_to_run, run_account_checks
 from govwatch.registry_import import import_registry
 from govwatch.sample_site import start_sample_site
 from govwatch.settings import Settings, get_settings
-from govwatch.demo_cycle import print_how_to_run, run_account_checks
 from reports.demo import assess_and_report
 from store.errors import InvalidInput
 from store.models import Account, CrawlRun, Post, Snapshot

@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from scheduler.context import JobContext, current_context
 from store.findings import (
     NewFinding,
+    claim_posts,
     count_unclassified_posts,
     list_unclassified_posts,
-    claim_posts,
     store_findings,
 )
 from store.job_runs import find_done_run, finish_job_run, recent_statuses, start_job_run
@@ -534,7 +534,6 @@ def _assess(ctx: JobContext, month: str, region: str | None) -> dict[str, Any]:
     # Built by the reports package; imported here so the scheduler runs without it until it lands.
     from reports.assessment import assess_month
     from reports.render import write_reports
-
     from store.notifications import notify_report_ready
 
     with ctx.session_factory.begin() as session:

@@ -9,7 +9,6 @@ import pytest
 
 from store.migrate import head_revision
 from tests.govwatch.test_registry_import import GOOD_ROWS, HEADER, write_csv
-from store.migrate import head_revision
 
 
 def run_cli(tmp_path: Path, *args: str, stdin: str | None = None, env: dict[str, str] | None = None):

@@ -338,7 +338,6 @@ def test_killing_the_scheduler_mid_assessment_finishes_the_month_once(
     pytest.importorskip("reports.assessment")
     pytest.importorskip("reports.render")
     from store.assessments import list_account_assessments
-
     from store.models import Notification
     from tests.scheduler.helpers import add_user
 
