@@ -20,6 +20,7 @@ def record_audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     actor_id: int | None = None,
+    entity_label: str | None = None,
 ) -> AuditLog:
     entry = AuditLog(
         actor=actor,
@@ -27,6 +28,7 @@ def record_audit(
         action=action,
         entity_type=entity_type,
         entity_id=None if entity_id is None else str(entity_id),
+        entity_label=None if entity_label is None else entity_label[:200],
         before=before,
         after=after,
     )

@@ -13,7 +13,7 @@ def test_fresh_migration_matches_the_models(empty_engine: Engine) -> None:
     with empty_engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
-    assert current_revision(empty_engine) == "0001"
+    assert current_revision(empty_engine) == "0007"
 
 
 def test_migrating_twice_is_harmless(empty_engine: Engine) -> None:
