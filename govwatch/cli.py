@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from govwatch.commands import accounts, classify, crawl, db, model, users
+from govwatch.commands import accounts, classify, crawl, db, model, serve, users
 
 app = typer.Typer(
     help="govwatch: compliance monitoring of government public accounts.",
@@ -19,6 +19,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(crawl.app, name="crawl")
 app.add_typer(model.app, name="model")
 app.command("classify")(classify.classify)
+app.command("serve")(serve.serve)
 
 
 @app.command("demo")

@@ -12,8 +12,11 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
+from store.errors import GovwatchError
 from store.models import User
 from store.scopes import Scope, scope_for
+from store.throttle import clear_failures, record_failure, retry_after
+from store.users import authenticate
 
 COOKIE_NAME = "govwatch_session"
 CSRF_HEADER = "x-csrf-token"
@@ -113,3 +116,49 @@ def check_csrf(request: Request, current: Current, submitted: str | None = None)
 
 def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
+
+
+class TooManyAttempts(GovwatchError):
+    status_code = 429
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"登录失败次数过多，请 {seconds} 秒后再试")
+        self.seconds = seconds
+
+
+class BadCredentials(GovwatchError):
+    status_code = 401
+
+
+def sign_in(request: Request, username: str, password: str) -> User:
+    """Check the password, slowed down per username and per client address after repeated failures.
+
+    A throttled attempt is refused before the password is even checked, so guessing gains nothing
+    from trying faster; the failure is recorded in its own transaction so that it sticks.
+    """
+    settings = request.app.state.settings
+    session_factory = request.app.state.session_factory
+    now = request.app.state.clock()
+    name = username.strip().lower()[:100]
+    keys = [f"user:{name}", f"addr:{client_address(request)}"]
+    with session_factory.begin() as session:
+        wait = retry_after(
+            session=session,
+            keys=keys,
+            now=now,
+            free_attempts=settings.login_free_attempts,
+            max_delay=settings.login_max_delay_seconds,
+        )
+    if wait > 0:
+        raise TooManyAttempts(wait)
+    with session_factory.begin() as session:
+        user = authenticate(session=session, username=username, password=password) if username.strip() else None
+        if user is None:
+            record_failure(session=session, keys=keys, now=now)
+        else:
+            clear_failures(session=session, keys=keys[:1])
+            session.flush()
+            session.expunge(user)
+    if user is None:
+        raise BadCredentials("用户名或密码错误")
+    return user
