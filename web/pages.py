@@ -254,10 +254,10 @@ def queue_page(
     state: str | None = Query(None, max_length=16),
     region: str | None = Query(None, max_length=6),
     category: str | None = Query(None, max_length=16),
-    account_id: int | None = Query(None, ge=1, le=2**31 - 1),
+    account_id: str | None = Query(None, max_length=12),
     platform: str | None = Query(None, max_length=16),
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: str | None = Query(None, max_length=10),
+    date_to: str | None = Query(None, max_length=10),
     page: int = Query(1, ge=1, le=10_000),
     done: int | None = Query(None, ge=1, le=2**31 - 1),
 ) -> Response:
@@ -265,14 +265,9 @@ def queue_page(
     with _begin(request) as session:
         current = current_user(request, session)
         require(current, "reviewer", "lead", "admin")
-        filters = queue_filter(
-            state=state or None,
-            region=region or None,
-            category=category or None,
-            account_id=account_id,
-            platform=platform or None,
-            date_from=date_from,
-            date_to=date_to,
+        filters = _filters_from(
+            {"state": state, "region": region, "category": category, "account_id": account_id,
+             "platform": platform, "date_from": date_from, "date_to": date_to}
         )
         rows = list_review_queue(
             session=session, scope=current.scope, filters=filters, limit=per_page, offset=(page - 1) * per_page
@@ -404,17 +399,28 @@ def finding_page(request: Request, finding_id: int, done: int | None = Query(Non
         )
 
 
-def _next_in_queue(request: Request, session: Any, current: Current, after_id: int) -> str:
-    params = {k: v for k, v in _filter_params(request).items()}
-    filters = queue_filter(
-        state=params.get("state"),
-        region=params.get("region"),
-        category=params.get("category"),
-        account_id=int(params["account_id"]) if params.get("account_id", "").isdigit() else None,
-        platform=params.get("platform"),
-        date_from=date.fromisoformat(params["date_from"]) if params.get("date_from") else None,
-        date_to=date.fromisoformat(params["date_to"]) if params.get("date_to") else None,
+def _filters_from(params: dict[str, str | None]) -> Any:
+    """Queue filters from query parameters, where an empty field means no filter."""
+    try:
+        account_id = int(params["account_id"]) if params.get("account_id") else None
+        date_from = date.fromisoformat(str(params["date_from"])) if params.get("date_from") else None
+        date_to = date.fromisoformat(str(params["date_to"])) if params.get("date_to") else None
+    except ValueError:
+        raise InvalidInput("账号编号或日期格式不正确") from None
+    return queue_filter(
+        state=params.get("state") or None,
+        region=params.get("region") or None,
+        category=params.get("category") or None,
+        account_id=account_id,
+        platform=params.get("platform") or None,
+        date_from=date_from,
+        date_to=date_to,
     )
+
+
+def _next_in_queue(request: Request, session: Any, current: Current, after_id: int) -> str:
+    params = dict(_filter_params(request))
+    filters = _filters_from(dict(params))
     rows = list_review_queue(session=session, scope=current.scope, filters=filters, limit=2)
     following = [f for f in rows if f.id != after_id]
     query = urlencode({**params, "done": after_id})
@@ -556,7 +562,7 @@ def archive_raw(request: Request, finding_id: int) -> Response:
     # and text/html only inside this response, never mixed into our own pages.
     return Response(
         raw,
-        media_type="text/html",
+        media_type=f"text/html; charset={_charset(raw)}",
         headers={
             "Content-Security-Policy": ARCHIVE_CSP,
             "X-Content-Type-Options": "nosniff",
@@ -575,11 +581,21 @@ def _archived_bytes(session: Any, finding: Any) -> bytes | None:
         return None
 
 
-def _page_text(raw: bytes) -> str:
+def _charset(raw: bytes) -> str:
+    """UTF-8 when the bytes are valid UTF-8, else GB18030 (a superset of GBK/GB2312, common on gov sites)."""
     try:
-        tree = lxml_html.fromstring(raw)
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return "gb18030"
+    return "utf-8"
+
+
+def _page_text(raw: bytes) -> str:
+    decoded = raw.decode(_charset(raw), "replace")
+    try:
+        tree = lxml_html.fromstring(decoded)
     except (ValueError, lxml_html.etree.ParserError):
-        return raw.decode("utf-8", "replace")
+        return decoded
     for bad in tree.xpath("//script|//style|//noscript|//template"):
         bad.drop_tree()
     text = tree.text_content()
