@@ -43,6 +43,10 @@ def run_demo(data_dir: Path) -> None:
 
     classify_and_show(session_factory, settings, out=console)
 
+    from web.demo import show_portal_users
+
+    show_portal_users(session_factory, settings.data_dir, console)
+
 
 def demo_settings(data_dir: Path) -> Settings:
     """Settings for a fresh demo database; politeness delays off, because the only site is our own."""

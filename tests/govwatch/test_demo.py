@@ -21,3 +21,11 @@ def test_demo_runs_end_to_end_and_can_run_again(tmp_path: Path) -> None:
         posts = connection.execute("select count(*) from posts where status = 'live'").fetchone()[0]
     assert posts > 20
     assert f"{posts} live posts" in result.stdout
+    # Portal users for the sample accounts, with their passwords and how to open the portal.
+    for username in ("demo-reviewer", "demo-lead", "demo-operator"):
+        assert username in result.stdout
+    assert "govwatch serve" in result.stdout
+    with sqlite3.connect(data_dir / "govwatch.db") as connection:
+        roles = dict(connection.execute("select username, role from users").fetchall())
+    assert roles["demo-reviewer"] == "reviewer" and roles["demo-lead"] == "lead"
+    assert roles["demo-operator"] == "operator"
