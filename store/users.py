@@ -40,8 +40,8 @@ def create_user(
         raise InvalidInput(f"unknown role {role!r} (expected {', '.join(ROLES)})")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
-    if role == "reviewer" and not region_code:
-        raise InvalidInput("a reviewer needs a region scope (--region CODE)")
+    if role in ("reviewer", "lead") and not region_code:
+        raise InvalidInput(f"a {role} needs a region scope (--region CODE)")
     if role == "operator" and not account_ids:
         raise InvalidInput("an operator needs at least one account (--account ID)")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
