@@ -10,6 +10,7 @@ queue itself costs on this machine, whatever its speed today.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import socket
@@ -69,32 +70,57 @@ def _accounts_and_users(engine: Any) -> None:
             for i in range(ACCOUNTS)
         )
         session.flush()
-        create_user(session=session, username="bench", password=PASSWORD, role="reviewer", region_code="150000")
+        create_user(
+            session=session, username="bench", password=PASSWORD, role="reviewer", region_code="150000"
+        )
 
 
 def _post_rows() -> Any:
     for i in range(1, POSTS + 1):
         body = TEXT.format(i)
         yield (
-            i, 1 + i % ACCOUNTS, f"k{i}", f"https://mp.weixin.qq.com/s/{i}", f"标题{i}", body,
-            f"{i:064d}", NOW - timedelta(minutes=i), NOW, 100 + i % 1000, "live", 1,
+            i,
+            1 + i % ACCOUNTS,
+            f"k{i}",
+            f"https://mp.weixin.qq.com/s/{i}",
+            f"标题{i}",
+            body,
+            f"{i:064d}",
+            NOW - timedelta(minutes=i),
+            NOW,
+            100 + i % 1000,
+            "live",
+            1,
         )
 
 
 def _finding_rows() -> Any:
     rng = random.Random(7)
     start = TEXT.index("加微信")
-    spans = '[{"start": %d, "end": %d, "text": "加微信下单", "source": "mk.order_contact"}]' % (start, start + 5)
+    span = {"start": start, "end": start + 5, "text": "加微信下单", "source": "mk.order_contact"}
+    spans = json.dumps([span], ensure_ascii=False)
     for i, post_id in enumerate(rng.sample(range(1, POSTS + 1), FINDINGS), start=1):
         yield (
-            i, 1 + post_id % ACCOUNTS, post_id, CATEGORIES[i % len(CATEGORIES)], round(rng.random(), 4), spans,
-            "mk.order_contact", '{"rules": ["mk.order_contact"], "post_version": 1}', "m-bench", "r-bench",
-            "open", NOW - timedelta(seconds=i), NOW, 1,
+            i,
+            1 + post_id % ACCOUNTS,
+            post_id,
+            CATEGORIES[i % len(CATEGORIES)],
+            round(rng.random(), 4),
+            spans,
+            "mk.order_contact",
+            '{"rules": ["mk.order_contact"], "post_version": 1}',
+            "m-bench",
+            "r-bench",
+            "open",
+            NOW - timedelta(seconds=i),
+            NOW,
+            1,
         )
 
 
 POST_COLUMNS = (
-    "id, account_id, source_key, url, title, text, content_hash, published_at, fetched_at, reads, status, version"
+    "id, account_id, source_key, url, title, text, content_hash, published_at, fetched_at, reads, status, "
+    "version"
 )
 FINDING_COLUMNS = (
     "id, account_id, post_id, category, score, spans, source, detail, model_version, rules_version, state, "
@@ -122,7 +148,8 @@ def build_sqlite(path: Path) -> str:
             f"INSERT INTO posts ({POST_COLUMNS}) VALUES ({','.join('?' * 12)})", map(_naive, _post_rows())
         )
         connection.executemany(
-            f"INSERT INTO findings ({FINDING_COLUMNS}) VALUES ({','.join('?' * 14)})", map(_naive, _finding_rows())
+            f"INSERT INTO findings ({FINDING_COLUMNS}) VALUES ({','.join('?' * 14)})",
+            map(_naive, _finding_rows()),
         )
     connection.execute("ANALYZE")
     connection.close()
@@ -144,10 +171,10 @@ def build_postgres(schema: str) -> str | None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        with cursor.copy(f"COPY posts ({POST_COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.copy(f"COPY posts ({POST_COLUMNS}) FROM STDIN") as copy:
             for row in _post_rows():
                 copy.write_row(_naive(row))
-        with cursor.copy(f"COPY findings ({FINDING_COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.copy(f"COPY findings ({FINDING_COLUMNS}) FROM STDIN") as copy:
             for row in _finding_rows():
                 copy.write_row(_naive(row))
         cursor.execute("SELECT setval(pg_get_serial_sequence('posts', 'id'), %s)", (POSTS,))
@@ -247,7 +274,8 @@ def report(backend: str, results: dict[str, tuple[float, float]]) -> bool:
         if not name.startswith("baseline"):
             met = p95 < TARGET_P95_MS
             ok = ok and met
-            line += f"  p95/baseline {p95 / base_p95:5.2f}  target p95 < {TARGET_P95_MS:.0f} ms: {'met' if met else 'MISSED'}"
+            verdict = "met" if met else "MISSED"
+            line += f"  p95/baseline {p95 / base_p95:5.2f}  target p95 < {TARGET_P95_MS:.0f} ms: {verdict}"
         print(line, flush=True)
     return ok
 
@@ -263,8 +291,11 @@ def run_backend(backend: str, database_url: str, data_dir: Path, workers: int) -
 
 def main() -> bool:
     workers = max(1, min(4, os.cpu_count() or 1))
-    print(f"{POSTS:,} posts, {FINDINGS:,} open findings, {ACCOUNTS:,} accounts; {CLIENTS} concurrent clients, "
-          f"{CLIENTS * REQUESTS_PER_CLIENT} requests per endpoint; govwatch serve with {workers} workers", flush=True)
+    print(
+        f"{POSTS:,} posts, {FINDINGS:,} open findings, {ACCOUNTS:,} accounts; {CLIENTS} concurrent clients, "
+        f"{CLIENTS * REQUESTS_PER_CLIENT} requests per endpoint; govwatch serve with {workers} workers",
+        flush=True,
+    )
     ok = True
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)

@@ -13,7 +13,7 @@ from store.errors import NotFound
 from store.models import Assessment
 
 
-def _order_column():  # type: ignore[no-untyped-def]
+def _order_column():
     return getattr(Assessment, "revision", Assessment.id)
 
 

@@ -61,7 +61,9 @@ def scope_for(*, session: Session, user: User) -> Scope:
     account_ids: tuple[int, ...] = ()
     if user.role == "operator":
         account_ids = tuple(
-            sorted(session.scalars(select(user_accounts.c.account_id).where(user_accounts.c.user_id == user.id)))
+            sorted(
+                session.scalars(select(user_accounts.c.account_id).where(user_accounts.c.user_id == user.id))
+            )
         )
     return Scope(
         user_id=user.id,
@@ -72,7 +74,9 @@ def scope_for(*, session: Session, user: User) -> Scope:
     )
 
 
-def account_condition(scope: Scope, account_id: Any = Account.id, region_code: Any = None) -> ColumnElement[bool]:
+def account_condition(
+    scope: Scope, account_id: Any = Account.id, region_code: Any = None
+) -> ColumnElement[bool]:
     """A condition on an account id column (and, where the account is joined, its region column)."""
     if scope.sees_all:
         return true()
@@ -82,9 +86,9 @@ def account_condition(scope: Scope, account_id: Any = Account.id, region_code: A
     if prefix is None:
         return false()
     if region_code is not None:
-        return region_code.startswith(prefix, autoescape=True)  # type: ignore[no-any-return]
+        return region_code.startswith(prefix, autoescape=True)
     # Not joined: a subquery on accounts keeps the condition usable on findings alone.
-    return account_id.in_(  # type: ignore[no-any-return]
+    return account_id.in_(
         select(Account.id).where(Account.region_code.startswith(prefix, autoescape=True))
     )
 
@@ -186,5 +190,7 @@ def post_condition(scope: Scope) -> ColumnElement[bool]:
 def ids_in_scope(*, session: Session, scope: Scope, finding_ids: Sequence[int]) -> set[int]:
     if not finding_ids:
         return set()
-    rows = session.scalars(select(Finding.id).where(Finding.id.in_(list(finding_ids)), finding_condition(scope)))
+    rows = session.scalars(
+        select(Finding.id).where(Finding.id.in_(list(finding_ids)), finding_condition(scope))
+    )
     return set(rows)

@@ -49,7 +49,9 @@ class DecisionIn(BaseModel):
     decision: Literal["confirm", "dismiss", "escalate"]
     reason_code: str = Field(min_length=1, max_length=50)
     note: str | None = Field(None, max_length=MAX_NOTE_CHARS)
-    version: int = Field(ge=1, le=2**31 - 1, description="The finding's version as loaded; a newer one fails with 409.")
+    version: int = Field(
+        ge=1, le=2**31 - 1, description="The finding's version as loaded; a newer one fails with 409."
+    )
 
 
 class ReopenIn(BaseModel):
@@ -74,7 +76,7 @@ class Page(BaseModel):
 
 
 def _now(request: Request) -> datetime:
-    return request.app.state.clock()  # type: ignore[no-any-return]
+    return request.app.state.clock()
 
 
 def _settings(request: Request) -> Any:
@@ -145,7 +147,11 @@ def list_findings(
             date_to=date_to,
         )
         rows = list_review_queue(
-            session=session, scope=current.scope, filters=filters, limit=per_page, offset=(page - 1) * per_page
+            session=session,
+            scope=current.scope,
+            filters=filters,
+            limit=per_page,
+            offset=(page - 1) * per_page,
         )
         total = count_review_queue(session=session, scope=current.scope, filters=filters)
         return Page(items=[finding_json(f, now) for f in rows], total=total, page=page, per_page=per_page)
@@ -157,7 +163,10 @@ def get_finding(finding_id: int, request: Request) -> dict[str, Any]:
         current = current_user(request, session)
         finding = get_scoped_finding(session=session, scope=current.scope, finding_id=finding_id)
         view = finding_view(
-            session=session, finding=finding, now=_now(request), appeal_days=_settings(request).appeal_deadline_days
+            session=session,
+            finding=finding,
+            now=_now(request),
+            appeal_days=_settings(request).appeal_deadline_days,
         )
         return finding_detail_json(view)
 
@@ -234,7 +243,9 @@ def post_reopen(finding_id: int, body: ReopenIn, request: Request) -> dict[str, 
         return finding_json(finding, now)
 
 
-@router.post("/findings/{finding_id}/appeal", summary="Appeal a confirmed finding of your account (operators)")
+@router.post(
+    "/findings/{finding_id}/appeal", summary="Appeal a confirmed finding of your account (operators)"
+)
 def post_appeal(finding_id: int, body: AppealIn, request: Request) -> dict[str, Any]:
     now = _now(request)
     with _begin(request) as session:
@@ -260,7 +271,10 @@ def get_appeals(request: Request, all: bool = False) -> list[dict[str, Any]]:
         return [appeal_json(appeal) for appeal, _finding in rows]
 
 
-@router.post("/appeals/{appeal_id}/decision", summary="Uphold or reject an appeal (a reviewer other than the confirmer)")
+@router.post(
+    "/appeals/{appeal_id}/decision",
+    summary="Uphold or reject an appeal (a reviewer other than the confirmer)",
+)
 def post_appeal_decision(appeal_id: int, body: AppealDecisionIn, request: Request) -> dict[str, Any]:
     with _begin(request) as session:
         current = current_user(request, session)

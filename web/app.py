@@ -92,7 +92,9 @@ def create_app(
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _error: LoginRequired) -> Response:
         if is_api(request):
-            return JSONResponse({"detail": "请先登录"}, status_code=401, headers={"WWW-Authenticate": "Cookie"})
+            return JSONResponse(
+                {"detail": "请先登录"}, status_code=401, headers={"WWW-Authenticate": "Cookie"}
+            )
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
 

@@ -102,7 +102,11 @@ def current_user(request: Request, session: Session) -> Current:
     if data is None:
         raise LoginRequired()
     user = session.get(User, data.user_id)
-    if user is None or not user.is_active or not hmac.compare_digest(password_fingerprint(user), data.fingerprint):
+    if (
+        user is None
+        or not user.is_active
+        or not hmac.compare_digest(password_fingerprint(user), data.fingerprint)
+    ):
         raise LoginRequired()
     return Current(user=user, scope=scope_for(session=session, user=user), csrf=data.csrf)
 
@@ -152,7 +156,9 @@ def sign_in(request: Request, username: str, password: str) -> User:
     if wait > 0:
         raise TooManyAttempts(wait)
     with session_factory.begin() as session:
-        user = authenticate(session=session, username=username, password=password) if username.strip() else None
+        user = (
+            authenticate(session=session, username=username, password=password) if username.strip() else None
+        )
         if user is None:
             record_failure(session=session, keys=keys, now=now)
         else:

@@ -52,8 +52,13 @@ def create_demo_users(session_factory: sessionmaker[Session]) -> list[DemoUser]:
                 display_name=display,
             )
             record_audit(
-                session=session, actor="demo", action="user.create", entity_type="user", entity_id=user.id,
-                entity_label=username, after={"role": role},
+                session=session,
+                actor="demo",
+                action="user.create",
+                entity_type="user",
+                entity_id=user.id,
+                entity_label=username,
+                after={"role": role},
             )
             scope = {
                 "admin": "全部",

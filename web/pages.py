@@ -88,14 +88,16 @@ def _begin(request: Request) -> Any:
 
 
 def _now(request: Request) -> datetime:
-    return request.app.state.clock()  # type: ignore[no-any-return]
+    return request.app.state.clock()
 
 
 def _settings(request: Request) -> Any:
     return request.app.state.settings
 
 
-def render(request: Request, name: str, current: Current | None, status: int = 200, **context: Any) -> Response:
+def render(
+    request: Request, name: str, current: Current | None, status: int = 200, **context: Any
+) -> Response:
     templates = request.app.state.templates
     base = {
         "current": current,
@@ -109,7 +111,7 @@ def render(request: Request, name: str, current: Current | None, status: int = 2
         "now": _now(request),
         "fmt": _fmt,
     }
-    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)  # type: ignore[no-any-return]
+    return templates.TemplateResponse(request, name, {**base, **context}, status_code=status)
 
 
 def _fmt(value: Any) -> str:
@@ -165,7 +167,13 @@ def login_submit(
     except (BadCredentials, TooManyAttempts) as error:
         status = error.status_code
         return render(
-            request, "login.html", None, status=status, next=_safe_next(next), login_csrf=cookie, error=error.message
+            request,
+            "login.html",
+            None,
+            status=status,
+            next=_safe_next(next),
+            login_csrf=cookie,
+            error=error.message,
         )
     target = _safe_next(next)
     if target == "/":
@@ -266,11 +274,22 @@ def queue_page(
         current = current_user(request, session)
         require(current, "reviewer", "lead", "admin")
         filters = _filters_from(
-            {"state": state, "region": region, "category": category, "account_id": account_id,
-             "platform": platform, "date_from": date_from, "date_to": date_to}
+            {
+                "state": state,
+                "region": region,
+                "category": category,
+                "account_id": account_id,
+                "platform": platform,
+                "date_from": date_from,
+                "date_to": date_to,
+            }
         )
         rows = list_review_queue(
-            session=session, scope=current.scope, filters=filters, limit=per_page, offset=(page - 1) * per_page
+            session=session,
+            scope=current.scope,
+            filters=filters,
+            limit=per_page,
+            offset=(page - 1) * per_page,
         )
         total = count_review_queue(session=session, scope=current.scope, filters=filters)
         now = _now(request)
@@ -298,7 +317,9 @@ def queue_page(
             regions=scoped_regions(session=session, scope=current.scope),
             accounts=accounts,
             platforms=PLATFORMS,
-            reasons={d: list_reason_codes(session=session, decision=d) for d in ("confirm", "dismiss", "escalate")},
+            reasons={
+                d: list_reason_codes(session=session, decision=d) for d in ("confirm", "dismiss", "escalate")
+            },
             done=done,
             bulk=bool(params) and current.scope.can_review,
         )
@@ -350,14 +371,18 @@ async def queue_bulk(request: Request) -> Response:
             now=_now(request),
         )
     back = str(form.get("back", ""))
-    return _redirect(f"/queue?{back}&bulk_done={len(reviews)}" if back else f"/queue?bulk_done={len(reviews)}")
+    return _redirect(
+        f"/queue?{back}&bulk_done={len(reviews)}" if back else f"/queue?bulk_done={len(reviews)}"
+    )
 
 
 # --- one finding ----------------------------------------------------------------------------------
 
 
 @router.get("/findings/{finding_id}")
-def finding_page(request: Request, finding_id: int, done: int | None = Query(None, ge=1, le=2**31 - 1)) -> Response:
+def finding_page(
+    request: Request, finding_id: int, done: int | None = Query(None, ge=1, le=2**31 - 1)
+) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)
         finding = get_scoped_finding(session=session, scope=current.scope, finding_id=finding_id)
@@ -402,7 +427,7 @@ def finding_page(request: Request, finding_id: int, done: int | None = Query(Non
 def _filters_from(params: dict[str, str | None]) -> Any:
     """Queue filters from query parameters, where an empty field means no filter."""
     try:
-        account_id = int(params["account_id"]) if params.get("account_id") else None
+        account_id = int(str(params["account_id"])) if params.get("account_id") else None
         date_from = date.fromisoformat(str(params["date_from"])) if params.get("date_from") else None
         date_to = date.fromisoformat(str(params["date_to"])) if params.get("date_to") else None
     except ValueError:
@@ -458,7 +483,9 @@ def finding_decision(
 
 
 @router.post("/findings/{finding_id}/claim")
-def finding_claim(request: Request, finding_id: int, csrf_token: str = Form(""), release: str = Form("")) -> Response:
+def finding_claim(
+    request: Request, finding_id: int, csrf_token: str = Form(""), release: str = Form("")
+) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)
         check_csrf(request, current, csrf_token)
@@ -613,7 +640,8 @@ def appeals_page(request: Request) -> Response:
         require(current, "reviewer", "lead", "admin")
         pending = pending_appeals(session=session, scope=current.scope)
         decided = [
-            row for row in pending_appeals(session=session, scope=current.scope, include_decided=True)
+            row
+            for row in pending_appeals(session=session, scope=current.scope, include_decided=True)
             if row[0].outcome != "pending"
         ][:50]
         confirmers = {}
@@ -622,7 +650,9 @@ def appeals_page(request: Request) -> Response:
         for _appeal, finding in pending:
             review = confirming_review(session=session, finding_id=finding.id)
             confirmers[finding.id] = review.reviewer_id if review else None
-        return render(request, "appeals.html", current, pending=pending, decided=decided, confirmers=confirmers)
+        return render(
+            request, "appeals.html", current, pending=pending, decided=decided, confirmers=confirmers
+        )
 
 
 @router.post("/appeals/{appeal_id}/decision")
@@ -669,7 +699,9 @@ def my_accounts(request: Request) -> Response:
 
 
 @router.get("/accounts/{account_id}")
-def account_page(request: Request, account_id: int, appealed: int | None = Query(None, ge=1, le=2**31 - 1)) -> Response:
+def account_page(
+    request: Request, account_id: int, appealed: int | None = Query(None, ge=1, le=2**31 - 1)
+) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)
         account, assessments, findings = account_scores(
@@ -702,7 +734,9 @@ def office_page(request: Request, region: str | None = Query(None, max_length=6)
     with _begin(request) as session:
         current = current_user(request, session)
         require(current, "lead", "reviewer", "admin")
-        accounts = list_scoped_accounts(session=session, scope=current.scope, region_code=region or None, limit=2000)
+        accounts = list_scoped_accounts(
+            session=session, scope=current.scope, region_code=region or None, limit=2000
+        )
         latest = latest_assessments(session=session, account_ids=[a.id for a in accounts])
         by_region: dict[str, list[Any]] = {}
         for account in accounts:
@@ -730,7 +764,11 @@ def report_file(request: Request, month: str, name: str) -> Response:
         require(current, "lead", "reviewer", "admin")
     root = Path(_settings(request).resolved_report_dir).resolve()
     path = (root / month / name).resolve()
-    if root not in path.parents or not path.is_file() or path.suffix.lower() not in (".html", ".xlsx", ".pdf"):
+    if (
+        root not in path.parents
+        or not path.is_file()
+        or path.suffix.lower() not in (".html", ".xlsx", ".pdf")
+    ):
         raise NotFound("报告不存在")
     # Downloaded, not rendered inline: a report is a file for Excel or a printer.
     return FileResponse(path, filename=path.name, content_disposition_type="attachment")
@@ -790,7 +828,9 @@ def admin_users_create(
 
 
 @router.post("/admin/users/{user_id}/active")
-def admin_user_active(request: Request, user_id: int, active: str = Form(""), csrf_token: str = Form("")) -> Response:
+def admin_user_active(
+    request: Request, user_id: int, active: str = Form(""), csrf_token: str = Form("")
+) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)
         check_csrf(request, current, csrf_token)
@@ -825,7 +865,9 @@ def admin_registry(request: Request) -> Response:
 
 
 @router.post("/admin/registry")
-async def admin_registry_upload(request: Request, file: UploadFile = File(...), csrf_token: str = Form("")) -> Response:
+async def admin_registry_upload(
+    request: Request, file: UploadFile = File(...), csrf_token: str = Form("")
+) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     with _begin(request) as session:
@@ -839,7 +881,9 @@ async def admin_registry_upload(request: Request, file: UploadFile = File(...), 
     data = await file.read(20 * 1024 * 1024 + 1)
     if len(data) > 20 * 1024 * 1024:
         raise InvalidInput("文件超过 20 MB")
-    report = await run_in_threadpool(_import_sheet, request, data, suffix, file.filename or "registry", username)
+    report = await run_in_threadpool(
+        _import_sheet, request, data, suffix, file.filename or "registry", username
+    )
     with _begin(request) as session:
         current = current_user(request, session)
         return render(request, "admin_registry.html", current, report=report)
@@ -886,7 +930,9 @@ def admin_audit(
                 )
             )
         rows = list(session.scalars(query))
-        return render(request, "admin_audit.html", current, rows=rows, q=q, entity_type=entity_type, page=page)
+        return render(
+            request, "admin_audit.html", current, rows=rows, q=q, entity_type=entity_type, page=page
+        )
 
 
 @router.get("/admin/reasons")
@@ -894,7 +940,12 @@ def admin_reasons(request: Request) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)
         require(current, "admin")
-        return render(request, "admin_reasons.html", current, reasons=list_reason_codes(session=session, active_only=False))
+        return render(
+            request,
+            "admin_reasons.html",
+            current,
+            reasons=list_reason_codes(session=session, active_only=False),
+        )
 
 
 @router.post("/admin/reasons")

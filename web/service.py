@@ -166,7 +166,9 @@ def assessment_passed(assessment: Any) -> bool:
     return not assessment.veto_reasons and assessment.total >= 60
 
 
-def account_scores(*, session: Session, scope: Scope, account_id: int) -> tuple[Account, list[Any], dict[int, Finding]]:
+def account_scores(
+    *, session: Session, scope: Scope, account_id: int
+) -> tuple[Account, list[Any], dict[int, Finding]]:
     """The account (404 outside the scope), its assessments, and the findings their deductions cite."""
     account = get_scoped_account(session=session, scope=scope, account_id=account_id)
     assessments = list_account_assessments(session=session, account_id=account.id)
@@ -196,7 +198,9 @@ def latest_assessments(*, session: Session, account_ids: list[int]) -> dict[int,
     return result
 
 
-def inactive_accounts(*, session: Session, scope: Scope, now: datetime, days: int = 14) -> list[tuple[Account, Any]]:
+def inactive_accounts(
+    *, session: Session, scope: Scope, now: datetime, days: int = 14
+) -> list[tuple[Account, Any]]:
     """Active accounts in the scope with no post published in the last `days` days (the national veto)."""
     last = (
         select(Post.account_id, func.max(Post.published_at).label("last"))
@@ -220,7 +224,11 @@ def _aware(value: Any) -> Any:
 
 
 def crawl_failures(*, session: Session, scope: Scope, limit: int = 100) -> list[tuple[CrawlRun, Account]]:
-    latest = select(CrawlRun.account_id, func.max(CrawlRun.id).label("run_id")).group_by(CrawlRun.account_id).subquery()
+    latest = (
+        select(CrawlRun.account_id, func.max(CrawlRun.id).label("run_id"))
+        .group_by(CrawlRun.account_id)
+        .subquery()
+    )
     rows = session.execute(
         select(CrawlRun, Account)
         .join(latest, latest.c.run_id == CrawlRun.id)
@@ -249,7 +257,9 @@ def list_report_files(report_dir: Path) -> list[tuple[str, list[str]]]:
     return months
 
 
-def pending_appeals(*, session: Session, scope: Scope, include_decided: bool = False) -> list[tuple[Appeal, Finding]]:
+def pending_appeals(
+    *, session: Session, scope: Scope, include_decided: bool = False
+) -> list[tuple[Appeal, Finding]]:
     query = (
         select(Appeal, Finding)
         .join(Finding, Finding.id == Appeal.finding_id)
@@ -271,7 +281,9 @@ def operator_appeals(*, session: Session, user: User) -> list[tuple[Appeal, Find
     return [(a, f) for a, f in session.execute(query).all()]
 
 
-def findings_for_account(*, session: Session, scope: Scope, account_id: int, limit: int = 100) -> list[Finding]:
+def findings_for_account(
+    *, session: Session, scope: Scope, account_id: int, limit: int = 100
+) -> list[Finding]:
     query = (
         select(Finding)
         .where(Finding.account_id == account_id, finding_condition(scope), Finding.state != "open")

@@ -1,4 +1,4 @@
-"""What the pages and the API show of a finding: evidence highlighted in the original text, the reason in Chinese."""
+"""What pages and API show of a finding: evidence highlighted in the original text, the reason in Chinese."""
 
 from __future__ import annotations
 
@@ -188,8 +188,6 @@ def finding_json(finding: Finding, now: datetime) -> dict[str, Any]:
             "url": safe_url(post.url),
             "published_at": post.published_at,
             "status": post.status,
-            "metrics": {
-                k: getattr(post, k) for k in ("reads", "likes", "shares", "comments", "wows")
-            },
+            "metrics": {k: getattr(post, k) for k in ("reads", "likes", "shares", "comments", "wows")},
         },
     }

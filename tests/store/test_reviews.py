@@ -46,15 +46,24 @@ def world(session_factory: sessionmaker[Session]) -> dict[str, object]:
         org_b = Organization(name="包头宣传部", region_code="150200")
         session.add_all([org, org_b])
         session.flush()
-        a = Account(platform="wechat", handle="a", name="新城区发布", organization_id=org.id, region_code="150102")
-        b = Account(platform="wechat", handle="b", name="包头发布", organization_id=org_b.id, region_code="150200")
+        a = Account(
+            platform="wechat", handle="a", name="新城区发布", organization_id=org.id, region_code="150102"
+        )
+        b = Account(
+            platform="wechat", handle="b", name="包头发布", organization_id=org_b.id, region_code="150200"
+        )
         session.add_all([a, b])
         session.flush()
         findings = []
         for i, (account, score) in enumerate([(a, 0.9), (a, 0.8), (a, 0.8), (b, 0.99)]):
             finding = Finding(
-                account_id=account.id, category="marketing", score=score, source="r", model_version="m",
-                rules_version="r", created_at=NOW - timedelta(hours=10 - i),
+                account_id=account.id,
+                category="marketing",
+                score=score,
+                source="r",
+                model_version="m",
+                rules_version="r",
+                created_at=NOW - timedelta(hours=10 - i),
             )
             session.add(finding)
             findings.append(finding)
@@ -67,25 +76,50 @@ def world(session_factory: sessionmaker[Session]) -> dict[str, object]:
             ("op", "operator", None, (a.id,)),
             ("op_b", "operator", None, (b.id,)),
         ):
-            users[name] = create_user(session=session, username=name, password="password-1", role=role,
-                                      region_code=region, account_ids=accounts)
+            users[name] = create_user(
+                session=session,
+                username=name,
+                password="password-1",
+                role=role,
+                region_code=region,
+                account_ids=accounts,
+            )
         return {
             "f": [f.id for f in findings],
             "a": a.id,
             "b": b.id,
             "actors": {k: Actor(user_id=u.id, username=u.username, role=u.role) for k, u in users.items()},
             "scopes": {
-                k: Scope(user_id=u.id, username=u.username, role=u.role, region_code=u.region_code,
-                         account_ids=tuple(x.id for x in u.accounts))
+                k: Scope(
+                    user_id=u.id,
+                    username=u.username,
+                    role=u.role,
+                    region_code=u.region_code,
+                    account_ids=tuple(x.id for x in u.accounts),
+                )
                 for k, u in users.items()
             },
         }
 
 
-def decide(session: Session, actor: Actor, finding_id: int, decision: str, reason: str, version: int | None = 1,
-           now: datetime = NOW):
-    return decide_finding(session=session, actor=actor, finding_id=finding_id, decision=decision, reason_code=reason,
-                          expected_version=version, now=now)
+def decide(
+    session: Session,
+    actor: Actor,
+    finding_id: int,
+    decision: str,
+    reason: str,
+    version: int | None = 1,
+    now: datetime = NOW,
+):
+    return decide_finding(
+        session=session,
+        actor=actor,
+        finding_id=finding_id,
+        decision=decision,
+        reason_code=reason,
+        expected_version=version,
+        now=now,
+    )
 
 
 def test_decisions_are_rows_and_bump_the_version(session_factory, world) -> None:
@@ -98,11 +132,16 @@ def test_decisions_are_rows_and_bump_the_version(session_factory, world) -> None
     with session_factory() as session:
         finding = session.get(Finding, f)
         assert (finding.state, finding.version) == ("confirmed", 3)
-        decisions = [r.decision for r in session.scalars(select(Review).where(Review.finding_id == f).order_by(Review.id))]
+        decisions = [
+            r.decision
+            for r in session.scalars(select(Review).where(Review.finding_id == f).order_by(Review.id))
+        ]
         assert decisions == ["escalate", "confirm"]
         actions = [a.action for a in session.scalars(select(AuditLog).where(AuditLog.entity_id == str(f)))]
         assert actions == ["finding.escalate", "finding.confirm"]
-        assert session.scalar(select(AuditLog.entity_label).where(AuditLog.entity_id == str(f))).endswith("新城区发布")
+        assert session.scalar(select(AuditLog.entity_label).where(AuditLog.entity_id == str(f))).endswith(
+            "新城区发布"
+        )
 
 
 def test_illegal_transitions_and_stale_versions_are_refused(session_factory, world) -> None:
@@ -110,10 +149,12 @@ def test_illegal_transitions_and_stale_versions_are_refused(session_factory, wor
     f = world["f"][0]
     with session_factory.begin() as session:
         decide(session, r1, f, "dismiss", "false_positive")
-    with pytest.raises(Conflict, match="已被修改|不能"), session_factory.begin() as session:
+    with pytest.raises(Conflict, match=r"已被修改|不能"), session_factory.begin() as session:
         decide(session, r2, f, "confirm", "commercial_ad", version=1)  # loaded before r1 decided
     with pytest.raises(Conflict, match="不能"), session_factory.begin() as session:
-        decide(session, r2, f, "confirm", "commercial_ad", version=2)  # dismissed → confirm is not a transition
+        decide(
+            session, r2, f, "confirm", "commercial_ad", version=2
+        )  # dismissed → confirm is not a transition
     with pytest.raises(InvalidInput), session_factory.begin() as session:
         decide(session, r2, world["f"][1], "dismiss", "commercial_ad")  # a confirm reason on a dismissal
     with pytest.raises(InvalidInput), session_factory.begin() as session:
@@ -131,11 +172,15 @@ def test_claims_keep_other_reviewers_off_until_they_expire(session_factory, worl
     with session_factory.begin() as session:
         claim_finding(session=session, actor=r1, finding_id=f, now=NOW, claim_ttl=CLAIM)
     with pytest.raises(Conflict, match="r1 认领"), session_factory.begin() as session:
-        claim_finding(session=session, actor=r2, finding_id=f, now=NOW + timedelta(minutes=5), claim_ttl=CLAIM)
+        claim_finding(
+            session=session, actor=r2, finding_id=f, now=NOW + timedelta(minutes=5), claim_ttl=CLAIM
+        )
     with pytest.raises(Conflict, match="认领"), session_factory.begin() as session:
         decide(session, r2, f, "dismiss", "false_positive")
     with session_factory.begin() as session:  # an expired claim can be taken over
-        claim_finding(session=session, actor=r2, finding_id=f, now=NOW + timedelta(minutes=31), claim_ttl=CLAIM)
+        claim_finding(
+            session=session, actor=r2, finding_id=f, now=NOW + timedelta(minutes=31), claim_ttl=CLAIM
+        )
     with session_factory.begin() as session:
         decide(session, r2, f, "dismiss", "false_positive")
     with session_factory() as session:
@@ -151,7 +196,9 @@ def test_undo_within_the_window_then_only_a_lead_reopens(session_factory, world)
     with pytest.raises(Conflict), session_factory.begin() as session:
         undo_decision(session=session, actor=r2, finding_id=f, now=NOW, window=UNDO)  # not theirs
     with session_factory.begin() as session:
-        undo = undo_decision(session=session, actor=r1, finding_id=f, now=NOW + timedelta(minutes=9), window=UNDO)
+        undo = undo_decision(
+            session=session, actor=r1, finding_id=f, now=NOW + timedelta(minutes=9), window=UNDO
+        )
         assert (undo.decision, undo.to_state, undo.reason_code) == ("reopen", "open", "undo")
     with session_factory.begin() as session:
         decide(session, r1, f, "dismiss", "false_positive", version=3, now=NOW + timedelta(minutes=10))
@@ -162,7 +209,9 @@ def test_undo_within_the_window_then_only_a_lead_reopens(session_factory, world)
     with pytest.raises(InvalidInput), session_factory.begin() as session:
         reopen_finding(session=session, actor=lead, finding_id=f, note=" ", expected_version=4, now=NOW)
     with session_factory.begin() as session:
-        reopen_finding(session=session, actor=lead, finding_id=f, note="需要复核", expected_version=4, now=NOW)
+        reopen_finding(
+            session=session, actor=lead, finding_id=f, note="需要复核", expected_version=4, now=NOW
+        )
     with session_factory() as session:
         assert session.get(Finding, f).state == "open"
         rows = session.scalars(select(Review).where(Review.finding_id == f).order_by(Review.id)).all()
@@ -193,10 +242,18 @@ def test_appeal_once_within_the_deadline_decided_by_another_reviewer(session_fac
     with pytest.raises(InvalidInput, match="2000"), session_factory.begin() as session:
         file_appeal(session=session, actor=op, finding_id=f, reason="长" * 2001, now=NOW, deadline=DEADLINE)
     with pytest.raises(Conflict, match="期限"), session_factory.begin() as session:
-        file_appeal(session=session, actor=op, finding_id=g, reason="不是营销", now=NOW + timedelta(days=16),
-                    deadline=DEADLINE)
+        file_appeal(
+            session=session,
+            actor=op,
+            finding_id=g,
+            reason="不是营销",
+            now=NOW + timedelta(days=16),
+            deadline=DEADLINE,
+        )
     with session_factory.begin() as session:
-        appeal = file_appeal(session=session, actor=op, finding_id=f, reason="长" * 2000, now=NOW, deadline=DEADLINE)
+        appeal = file_appeal(
+            session=session, actor=op, finding_id=f, reason="长" * 2000, now=NOW, deadline=DEADLINE
+        )
         appeal_id = appeal.id
     with pytest.raises(Conflict, match="一次"), session_factory.begin() as session:
         file_appeal(session=session, actor=op, finding_id=f, reason="再来", now=NOW, deadline=DEADLINE)
@@ -210,7 +267,9 @@ def test_appeal_once_within_the_deadline_decided_by_another_reviewer(session_fac
         appeal = session.get(Appeal, appeal_id)
         assert (appeal.outcome, appeal.decided_by, appeal.decided_at) == ("upheld", r2.user_id, NOW)
         assert session.get(Finding, f).state == "dismissed"
-        last = session.scalars(select(Review).where(Review.finding_id == f).order_by(Review.id.desc())).first()
+        last = session.scalars(
+            select(Review).where(Review.finding_id == f).order_by(Review.id.desc())
+        ).first()
         assert (last.decision, last.reason_code) == ("dismiss", "appeal_upheld")
 
 
@@ -220,8 +279,14 @@ def test_bulk_decisions_are_all_or_nothing(session_factory, world) -> None:
     with session_factory.begin() as session:
         decide(session, r1, g, "dismiss", "false_positive")
     with pytest.raises(Conflict), session_factory.begin() as session:
-        decide_findings(session=session, actor=r1, versions={f: 1, g: 1}, decision="confirm",
-                        reason_code="commercial_ad", now=NOW)
+        decide_findings(
+            session=session,
+            actor=r1,
+            versions={f: 1, g: 1},
+            decision="confirm",
+            reason_code="commercial_ad",
+            now=NOW,
+        )
     with session_factory() as session:
         assert session.get(Finding, f).state == "open"
 
@@ -230,11 +295,17 @@ def test_queue_is_scoped_and_ordered_by_score_then_waiting(session_factory, worl
     r1 = world["scopes"]["r1"]
     with session_factory() as session:
         rows = list_review_queue(session=session, scope=r1, filters=QueueFilter())
-        assert [r.id for r in rows] == [world["f"][0], world["f"][1], world["f"][2]]  # 0.9, then 0.8 oldest first
+        assert [r.id for r in rows] == [
+            world["f"][0],
+            world["f"][1],
+            world["f"][2],
+        ]  # 0.9, then 0.8 oldest first
         assert count_review_queue(session=session, scope=r1, filters=QueueFilter()) == 3
         assert count_review_queue(session=session, scope=r1, filters=QueueFilter(region_code="150200")) == 0
         bt = Scope(user_id=0, username="x", role="reviewer", region_code="150200")
-        assert [r.id for r in list_review_queue(session=session, scope=bt, filters=QueueFilter())] == [world["f"][3]]
+        assert [r.id for r in list_review_queue(session=session, scope=bt, filters=QueueFilter())] == [
+            world["f"][3]
+        ]
         with pytest.raises(NotFound):
             get_scoped_finding(session=session, scope=bt, finding_id=world["f"][0])
         op = world["scopes"]["op"]
@@ -248,9 +319,17 @@ def test_queue_is_scoped_and_ordered_by_score_then_waiting(session_factory, worl
 def test_reason_codes_are_edited_by_admins_and_audited(session_factory, world) -> None:
     admin = Actor(user_id=world["actors"]["r1"].user_id, username="admin", role="admin")
     with pytest.raises(PermissionDenied), session_factory.begin() as session:
-        save_reason_code(session=session, actor=world["actors"]["r1"], code="x", decision="dismiss", label="x")
+        save_reason_code(
+            session=session, actor=world["actors"]["r1"], code="x", decision="dismiss", label="x"
+        )
     with session_factory.begin() as session:
-        save_reason_code(session=session, actor=admin, code="false_positive", decision="dismiss", label="误报",
-                         is_active=False)
+        save_reason_code(
+            session=session,
+            actor=admin,
+            code="false_positive",
+            decision="dismiss",
+            label="误报",
+            is_active=False,
+        )
     with pytest.raises(InvalidInput), session_factory.begin() as session:
         decide(session, world["actors"]["r1"], world["f"][0], "dismiss", "false_positive")

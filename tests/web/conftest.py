@@ -38,7 +38,8 @@ HOSTILE_TEXT = (
 HOSTILE_PAGE = (
     b"<html><head><title>x</title><script>parent.__pwned = 3; alert('frame')</script></head>"
     b'<body><h1>\xe5\x8e\x9f\xe6\x96\x87</h1><img src=x onerror="parent.__pwned = 4">'
-    b'<a href="javascript:alert(5)">link</a><p>\xe5\x8a\xa0\xe5\xbe\xae\xe4\xbf\xa1\xe4\xb8\x8b\xe5\x8d\x95</p></body></html>'
+    b'<a href="javascript:alert(5)">link</a>'
+    b"<p>\xe5\x8a\xa0\xe5\xbe\xae\xe4\xbf\xa1\xe4\xb8\x8b\xe5\x8d\x95</p></body></html>"
 )
 
 
@@ -77,7 +78,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _text_with(marker: str, before: str = "本周政务信息发布。", after: str = "欢迎关注。") -> tuple[str, int, int]:
+def _text_with(
+    marker: str, before: str = "本周政务信息发布。", after: str = "欢迎关注。"
+) -> tuple[str, int, int]:
     text = before + marker + after
     return text, len(before), len(before) + len(marker)
 
@@ -95,9 +98,23 @@ def seed(session_factory: sessionmaker[Session]) -> dict[str, int]:
         org_b = Organization(name="包头市委宣传部", region_code="150200")
         session.add_all([org_a, org_b])
         session.flush()
-        a = Account(platform="wechat", handle="gh_xcq", name="新城区发布", organization_id=org_a.id, region_code="150102")
-        a2 = Account(platform="weibo", handle="60001", name="呼和浩特微博", organization_id=org_a.id, region_code="150102")
-        b = Account(platform="wechat", handle="gh_bt", name="包头发布", organization_id=org_b.id, region_code="150200")
+        a = Account(
+            platform="wechat",
+            handle="gh_xcq",
+            name="新城区发布",
+            organization_id=org_a.id,
+            region_code="150102",
+        )
+        a2 = Account(
+            platform="weibo",
+            handle="60001",
+            name="呼和浩特微博",
+            organization_id=org_a.id,
+            region_code="150102",
+        )
+        b = Account(
+            platform="wechat", handle="gh_bt", name="包头发布", organization_id=org_b.id, region_code="150200"
+        )
         session.add_all([a, a2, b])
         session.flush()
         ids.update(account_a=a.id, account_a2=a2.id, account_b=b.id)
@@ -127,7 +144,9 @@ def seed(session_factory: sessionmaker[Session]) -> dict[str, int]:
                 post_id=row.id,
                 category=category,
                 score=score,
-                spans=[{"start": start, "end": end, "text": row.text[start:end], "source": "mk.order_contact"}],
+                spans=[
+                    {"start": start, "end": end, "text": row.text[start:end], "source": "mk.order_contact"}
+                ],
                 source="mk.order_contact",
                 detail={"rules": ["mk.order_contact"], "model_probability": 0.91, "post_version": 1},
                 model_version="m-test",
@@ -149,8 +168,14 @@ def seed(session_factory: sessionmaker[Session]) -> dict[str, int]:
         p3 = post(a2, "a3", "年货节", text, status="deleted")
         ids["finding_a2_deleted"] = finding(p3, "marketing", 0.66, s, e).id
         start = HOSTILE_TEXT.index("加微信下单")
-        p4 = post(a, "a4", "<b onmouseover=alert(9)>标题</b>", HOSTILE_TEXT, url="javascript:alert(4)",
-                  snapshot_sha256=snapshot)
+        p4 = post(
+            a,
+            "a4",
+            "<b onmouseover=alert(9)>标题</b>",
+            HOSTILE_TEXT,
+            url="javascript:alert(4)",
+            snapshot_sha256=snapshot,
+        )
         ids["finding_hostile"] = finding(p4, "marketing", 0.5, start, start + 5).id
         text, s, e = _text_with("加微信购买")
         pb = post(b, "b1", "包头通知", text)
@@ -170,15 +195,24 @@ def seed(session_factory: sessionmaker[Session]) -> dict[str, int]:
             ("operator_bt", "operator", None, (b.id,)),
         ):
             user = create_user(
-                session=session, username=name, password=PASSWORD, role=role, region_code=region,
-                account_ids=accounts, display_name=name,
+                session=session,
+                username=name,
+                password=PASSWORD,
+                role=role,
+                region_code=region,
+                account_ids=accounts,
+                display_name=name,
             )
             users[name] = user.id
         ids.update({f"user_{k}": v for k, v in users.items()})
         session.add(
             Review(
-                finding_id=ids["finding_a_confirmed"], reviewer_id=users["reviewer"], decision="confirm",
-                reason_code="commercial_ad", from_state="open", to_state="confirmed",
+                finding_id=ids["finding_a_confirmed"],
+                reviewer_id=users["reviewer"],
+                decision="confirm",
+                reason_code="commercial_ad",
+                from_state="open",
+                to_state="confirmed",
                 created_at=START - timedelta(days=1),
             )
         )
@@ -190,8 +224,13 @@ def seed(session_factory: sessionmaker[Session]) -> dict[str, int]:
                     total=92.0,
                     components={
                         "deductions": [
-                            {"code": "violation.marketing", "label": "商业营销内容", "points": 8,
-                             "category": "marketing", "finding_id": fid},
+                            {
+                                "code": "violation.marketing",
+                                "label": "商业营销内容",
+                                "points": 8,
+                                "category": "marketing",
+                                "finding_id": fid,
+                            },
                         ],
                         "bonuses": [],
                     },
@@ -231,8 +270,13 @@ def portal_factory(tmp_path: Path) -> Iterator[Callable[[Engine | None], Portal]
                 raise RuntimeError("uvicorn did not start")
             time.sleep(0.02)
         servers.append((server, thread))
-        return Portal(url=f"http://127.0.0.1:{port}", session_factory=session_factory, settings=settings,
-                      clock=clock, ids=ids)
+        return Portal(
+            url=f"http://127.0.0.1:{port}",
+            session_factory=session_factory,
+            settings=settings,
+            clock=clock,
+            ids=ids,
+        )
 
     yield make
     for server, thread in servers:

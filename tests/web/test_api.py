@@ -51,28 +51,47 @@ def test_queue_decision_conflict_and_appeal_through_the_api(api_portal: Portal) 
     scores = operator.get(f"/api/accounts/{portal.ids['account_a']}/assessments").json()
     assert scores["assessments"][0]["deductions"][0]["finding_id"] == cid
     assert scores["assessments"][0]["passed"] is True
-    too_long = operator.post(f"/api/findings/{cid}/appeal", json={"reason": "长" * 2001}, headers={"X-CSRF-Token": op_csrf})
+    too_long = operator.post(
+        f"/api/findings/{cid}/appeal", json={"reason": "长" * 2001}, headers={"X-CSRF-Token": op_csrf}
+    )
     assert too_long.status_code == 422
-    appeal = operator.post(f"/api/findings/{cid}/appeal", json={"reason": "转载的提示"}, headers={"X-CSRF-Token": op_csrf})
+    appeal = operator.post(
+        f"/api/findings/{cid}/appeal", json={"reason": "转载的提示"}, headers={"X-CSRF-Token": op_csrf}
+    )
     assert appeal.status_code == 200, appeal.text
-    again = operator.post(f"/api/findings/{cid}/appeal", json={"reason": "再次"}, headers={"X-CSRF-Token": op_csrf})
+    again = operator.post(
+        f"/api/findings/{cid}/appeal", json={"reason": "再次"}, headers={"X-CSRF-Token": op_csrf}
+    )
     assert again.status_code == 409
     appeal_id = appeal.json()["id"]
-    own = reviewer.post(f"/api/appeals/{appeal_id}/decision", json={"outcome": "rejected"}, headers={"X-CSRF-Token": csrf})
+    own = reviewer.post(
+        f"/api/appeals/{appeal_id}/decision", json={"outcome": "rejected"}, headers={"X-CSRF-Token": csrf}
+    )
     assert own.status_code == 403  # the confirmer may not decide the appeal
     assert [a["id"] for a in other.get("/api/appeals").json()] == [appeal_id]
-    decided = other.post(f"/api/appeals/{appeal_id}/decision", json={"outcome": "rejected", "note": "证据充分"},
-                         headers={"X-CSRF-Token": other_csrf})
+    decided = other.post(
+        f"/api/appeals/{appeal_id}/decision",
+        json={"outcome": "rejected", "note": "证据充分"},
+        headers={"X-CSRF-Token": other_csrf},
+    )
     assert decided.status_code == 200 and decided.json()["outcome"] == "rejected"
     assert operator.get(f"/api/findings/{cid}").json()["appeals"][0]["outcome"] == "rejected"
     # Operators cannot decide; the lead reads but does not decide.
-    assert operator.post(f"/api/findings/{portal.ids['finding_a_unverified']}/decision",
-                         json={"decision": "dismiss", "reason_code": "false_positive", "version": 1},
-                         headers={"X-CSRF-Token": op_csrf}).status_code == 403
+    assert (
+        operator.post(
+            f"/api/findings/{portal.ids['finding_a_unverified']}/decision",
+            json={"decision": "dismiss", "reason_code": "false_positive", "version": 1},
+            headers={"X-CSRF-Token": op_csrf},
+        ).status_code
+        == 403
+    )
     lead, lead_csrf = portal.api_login("lead")
     assert lead.get("/api/findings").json()["total"] == 3
-    reopened = lead.post(f"/api/findings/{fid}/reopen", json={"note": "需复核", "version": 2},
-                         headers={"X-CSRF-Token": lead_csrf})
+    reopened = lead.post(
+        f"/api/findings/{fid}/reopen",
+        json={"note": "需复核", "version": 2},
+        headers={"X-CSRF-Token": lead_csrf},
+    )
     assert reopened.status_code == 200 and reopened.json()["state"] == "open"
     # Sign-out ends the session.
     assert operator.request("DELETE", "/api/session", headers={"X-CSRF-Token": op_csrf}).status_code == 200
@@ -89,8 +108,13 @@ def test_bulk_decision_from_a_filtered_list(portal: Portal) -> None:
     assert 'name="finding"' not in client.get("/queue").text
     csrf = csrf_of(client)
     ids = [portal.ids["finding_a_top"], portal.ids["finding_a2_deleted"]]
-    data: dict[str, object] = {"csrf_token": csrf, "decision": "dismiss", "reason_dismiss": "false_positive",
-                               "back": "category=marketing", "finding": [str(i) for i in ids]}
+    data: dict[str, object] = {
+        "csrf_token": csrf,
+        "decision": "dismiss",
+        "reason_dismiss": "false_positive",
+        "back": "category=marketing",
+        "finding": [str(i) for i in ids],
+    }
     data.update({f"version_{i}": "1" for i in ids})
     response = client.post("/queue/bulk", data=data)
     assert response.status_code == 303 and "bulk_done=2" in response.headers["location"]

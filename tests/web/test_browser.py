@@ -41,7 +41,9 @@ class Shooter:
 
     def __call__(self, name: str) -> None:
         self.count += 1
-        self.page.screenshot(path=str(ARTIFACTS / f"{self.prefix}-{self.count:02d}-{name}.png"), full_page=True)
+        self.page.screenshot(
+            path=str(ARTIFACTS / f"{self.prefix}-{self.count:02d}-{name}.png"), full_page=True
+        )
 
 
 def new_page(browser, portal: Portal):
@@ -107,7 +109,10 @@ def test_reviewer_filters_opens_and_confirms_with_the_keyboard(browser, portal: 
         assert finding.state == "confirmed"
         review = session.scalar(select(Review).where(Review.finding_id == finding.id))
         assert (review.decision, review.reason_code, review.reviewer_id) == (
-            "confirm", "commercial_ad", portal.ids["user_reviewer"])
+            "confirm",
+            "commercial_ad",
+            portal.ids["user_reviewer"],
+        )
     # Undo from the next page with the key shown there.
     page.keyboard.press("u")
     page.wait_for_url(f"**/findings/{portal.ids['finding_a_top']}")
@@ -196,7 +201,10 @@ def test_hostile_post_is_inert_in_pages_and_archive(browser, portal: Portal) -> 
 def test_every_other_page_renders(browser, portal: Portal) -> None:
     for username, paths in (
         ("lead", ["/office", "/queue", "/appeals", f"/findings/{portal.ids['finding_a_confirmed']}", "/my"]),
-        ("admin", ["/admin/users", "/admin/registry", "/admin/reasons", "/admin/audit", "/password", "/docs"]),
+        (
+            "admin",
+            ["/admin/users", "/admin/registry", "/admin/reasons", "/admin/audit", "/password", "/docs"],
+        ),
         ("reviewer_bt", [f"/findings/{portal.ids['finding_a_top']}"]),  # out of scope: 404 page
     ):
         page = new_page(browser, portal)

@@ -17,7 +17,9 @@ def test_no_server_error_for_any_generated_request(portal: Portal) -> None:
 
     schema = schemathesis.openapi.from_url(portal.url + "/openapi.json")
     signed_in = requests.Session()
-    response = signed_in.post(portal.url + "/api/session", json={"username": "reviewer", "password": PASSWORD})
+    response = signed_in.post(
+        portal.url + "/api/session", json={"username": "reviewer", "password": PASSWORD}
+    )
     assert response.status_code == 200
     csrf = response.json()["csrf_token"]
     anonymous = requests.Session()
@@ -29,19 +31,28 @@ def test_no_server_error_for_any_generated_request(portal: Portal) -> None:
     statuses: list[int] = []
     for operation in operations:
 
-        @settings(max_examples=25, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck), derandomize=True)
+        @settings(
+            max_examples=25,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+        )
         @given(case=operation.as_strategy(), authenticated=st.booleans())
         def check(case, authenticated: bool) -> None:
             session = signed_in if authenticated else anonymous
             result = case.call(base_url=portal.url, session=session, headers={"X-CSRF-Token": csrf})
             statuses.append(result.status_code)
             if result.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} -> {result.status_code}: {result.text[:200]}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} -> {result.status_code}: {result.text[:200]}"
+                )
             # The body is JSON whenever the API answers.
             kind = (result.headers.get("content-type") or [""])[0]
             if not kind.startswith("application/json"):
-                failures.append(f"{case.method} {case.formatted_path} -> {result.status_code} answered {kind!r}")
+                failures.append(
+                    f"{case.method} {case.formatted_path} -> {result.status_code} answered {kind!r}"
+                )
 
         if operation.path == "/api/session" and operation.method.upper() == "DELETE":
             continue

@@ -29,12 +29,20 @@ def scoped_posts(ids: dict[str, int]) -> list[tuple[str, dict[str, object], bool
     """(path, body, is_api) of every state-changing route on an object of 新城区."""
     f, c = ids["finding_a_top"], ids["finding_a_confirmed"]
     return [
-        (f"/findings/{f}/decision", {"decision": "confirm", "reason_code": "commercial_ad", "version": 1}, False),
+        (
+            f"/findings/{f}/decision",
+            {"decision": "confirm", "reason_code": "commercial_ad", "version": 1},
+            False,
+        ),
         (f"/findings/{f}/claim", {}, False),
         (f"/findings/{f}/undo", {}, False),
         (f"/findings/{c}/reopen", {"note": "复核", "version": 1}, False),
         (f"/findings/{c}/appeal", {"reason": "不是营销"}, False),
-        (f"/api/findings/{f}/decision", {"decision": "confirm", "reason_code": "commercial_ad", "version": 1}, True),
+        (
+            f"/api/findings/{f}/decision",
+            {"decision": "confirm", "reason_code": "commercial_ad", "version": 1},
+            True,
+        ),
         (f"/api/findings/{f}/claim", {}, True),
         (f"/api/findings/{f}/undo", {}, True),
         (f"/api/findings/{c}/reopen", {"note": "复核", "version": 1}, True),
@@ -42,7 +50,9 @@ def scoped_posts(ids: dict[str, int]) -> list[tuple[str, dict[str, object], bool
     ]
 
 
-def post(client: httpx.Client, path: str, body: dict[str, object], is_api: bool, csrf: str | None) -> httpx.Response:
+def post(
+    client: httpx.Client, path: str, body: dict[str, object], is_api: bool, csrf: str | None
+) -> httpx.Response:
     if is_api:
         headers = {"X-CSRF-Token": csrf} if csrf is not None else {}
         return client.post(path, json=body, headers=headers)
@@ -58,13 +68,21 @@ def csrf_of(client: httpx.Client) -> str:
     # The token is in every page; read it from one.
     page = client.get("/password").text
     marker = 'name="csrf_token" value="'
-    return page[page.index(marker) + len(marker):].split('"', 1)[0]
+    return page[page.index(marker) + len(marker) :].split('"', 1)[0]
 
 
 def test_without_a_session_pages_redirect_and_the_api_answers_401(portal: Portal) -> None:
     client = portal.client()
-    for path in [*scoped_gets(portal.ids), "/queue", "/appeals", "/office", "/my", "/admin/users", "/admin/audit",
-                 "/password"]:
+    for path in [
+        *scoped_gets(portal.ids),
+        "/queue",
+        "/appeals",
+        "/office",
+        "/my",
+        "/admin/users",
+        "/admin/audit",
+        "/password",
+    ]:
         response = client.get(path)
         if path.startswith("/api/"):
             assert response.status_code == 401, path
@@ -91,7 +109,9 @@ def test_another_regions_or_accounts_objects_are_404_in_pages_and_api(portal: Po
     with portal.session_factory() as session:
         assert session.get(Finding, portal.ids["finding_a_top"]).state == "open"
         assert session.get(Finding, portal.ids["finding_a_confirmed"]).state == "confirmed"
-        assert session.scalar(select(Review.id).where(Review.finding_id == portal.ids["finding_a_top"])) is None
+        assert (
+            session.scalar(select(Review.id).where(Review.finding_id == portal.ids["finding_a_top"])) is None
+        )
     # Lists leave the other region out.
     findings = client.get("/api/findings", params={"state": "active"}).json()["items"]
     assert portal.ids["finding_a_top"] not in {f["id"] for f in findings}
@@ -119,14 +139,17 @@ def test_state_changes_without_or_with_a_wrong_csrf_token_are_403(portal: Portal
         ("/admin/users", {"username": "x", "password": "long-password", "role": "admin"}),
         ("/admin/reasons", {"code": "x", "decision": "dismiss", "label": "x"}),
         ("/logout", {}),
-        ("/password", {"old_password": PASSWORD, "new_password": "n3w-password", "new_password2": "n3w-password"}),
+        (
+            "/password",
+            {"old_password": PASSWORD, "new_password": "n3w-password", "new_password2": "n3w-password"},
+        ),
     ):
         assert admin.post(path, data=data).status_code == 403, path
         assert admin.post(path, data={**data, "csrf_token": "bad"}).status_code == 403, path
     assert admin.post("/admin/registry", files={"file": ("r.csv", b"x")}, data={}).status_code == 403
     api, _csrf = portal.api_login("reviewer")
     assert api.delete("/api/session").status_code == 403
-    assert api.post(f"/api/appeals/1/decision", json={"outcome": "upheld"}).status_code == 403
+    assert api.post("/api/appeals/1/decision", json={"outcome": "upheld"}).status_code == 403
     # The sign-in form has its own token too.
     fresh = portal.client()
     response = fresh.post("/login", data={"username": "reviewer", "password": PASSWORD, "csrf_token": "x"})
@@ -199,14 +222,21 @@ def test_changing_the_password_ends_other_sessions(portal: Portal) -> None:
     csrf = csrf_of(first)
     response = first.post(
         "/password",
-        data={"old_password": PASSWORD, "new_password": "another-pass-9", "new_password2": "another-pass-9",
-              "csrf_token": csrf},
+        data={
+            "old_password": PASSWORD,
+            "new_password": "another-pass-9",
+            "new_password2": "another-pass-9",
+            "csrf_token": csrf,
+        },
     )
     assert response.status_code == 200 and "密码已修改" in response.text
     assert first.get("/api/me").status_code == 200
     assert second.get("/api/me").status_code == 401
     fresh = portal.client()
-    assert fresh.post("/api/session", json={"username": "reviewer", "password": "another-pass-9"}).status_code == 200
+    assert (
+        fresh.post("/api/session", json={"username": "reviewer", "password": "another-pass-9"}).status_code
+        == 200
+    )
 
 
 def test_stored_hostile_post_is_escaped_in_pages_and_api(portal: Portal) -> None:

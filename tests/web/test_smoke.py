@@ -7,15 +7,25 @@ def login(portal: Portal, username: str):
     client = portal.client()
     page = client.get("/login")
     token = page.cookies.get("govwatch_login_csrf")
-    response = client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"})
+    response = client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token, "next": "/"}
+    )
     assert response.status_code == 303, response.text
     return client
 
 
 def test_pages_render(portal: Portal) -> None:
     reviewer = login(portal, "reviewer")
-    for path in ("/queue", f"/findings/{portal.ids['finding_a_top']}", "/appeals", "/office", "/my",
-                 f"/accounts/{portal.ids['account_a']}", f"/findings/{portal.ids['finding_hostile']}/archive", "/docs"):
+    for path in (
+        "/queue",
+        f"/findings/{portal.ids['finding_a_top']}",
+        "/appeals",
+        "/office",
+        "/my",
+        f"/accounts/{portal.ids['account_a']}",
+        f"/findings/{portal.ids['finding_hostile']}/archive",
+        "/docs",
+    ):
         response = reviewer.get(path)
         assert response.status_code == 200, (path, response.text[:2000])
     admin = login(portal, "admin")
