@@ -728,3 +728,13 @@ def count_review_queue(*, session: Session, scope: Any, filters: QueueFilter, ca
 
     inner = select(Finding.id).where(*_queue_conditions(scope, filters)).limit(cap + 1).subquery()
     return int(session.scalar(select(func.count()).select_from(inner)) or 0)
+
+
+def count_matching(*, session: Session, scope: Any, filters: QueueFilter, finding_ids: Sequence[int]) -> int:
+    """How many of `finding_ids` are in the scope and match the filters (a bulk decision's guard)."""
+    from sqlalchemy import func
+
+    if not finding_ids:
+        return 0
+    query = select(func.count()).where(*_queue_conditions(scope, filters), Finding.id.in_(list(finding_ids)))
+    return int(session.scalar(query) or 0)

@@ -7,7 +7,7 @@ import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
@@ -24,6 +24,7 @@ from store.reviews import (
     STATE_LABELS,
     actor_of,
     claim_finding,
+    count_matching,
     count_review_queue,
     decide_appeal,
     decide_finding,
@@ -251,9 +252,11 @@ def home(request: Request) -> Response:
 # --- reviewer queue -------------------------------------------------------------------------------
 
 
+_FILTER_KEYS = ("state", "region", "category", "account_id", "platform", "date_from", "date_to")
+
+
 def _filter_params(request: Request) -> dict[str, str]:
-    keys = ("state", "region", "category", "account_id", "platform", "date_from", "date_to")
-    return {k: v for k in keys if (v := request.query_params.get(k))}
+    return {k: v for k in _FILTER_KEYS if (v := request.query_params.get(k))}
 
 
 @router.get("/queue")
@@ -360,6 +363,19 @@ async def queue_bulk(request: Request) -> Response:
             except ValueError:
                 raise InvalidInput("线索编号或版本无效") from None
             get_scoped_finding(session=session, scope=current.scope, finding_id=finding_id)
+        # Bulk decisions only from a filtered list, and only on findings that list showed.
+        back = str(form.get("back", ""))
+        shown = {k: v[0] for k, v in parse_qs(back).items() if k in _FILTER_KEYS and v and v[0]}
+        if not shown:
+            raise InvalidInput("批量处理只能在筛选后的列表中进行")
+        matching = count_matching(
+            session=session,
+            scope=current.scope,
+            filters=_filters_from(dict(shown)),
+            finding_ids=list(versions),
+        )
+        if matching != len(versions):
+            raise InvalidInput("所选线索不在当前筛选结果中，请刷新列表")
         decision = str(form.get("decision", ""))
         reviews = decide_findings(
             session=session,
@@ -370,7 +386,6 @@ async def queue_bulk(request: Request) -> Response:
             note=str(form.get("note", "")) or None,
             now=_now(request),
         )
-    back = str(form.get("back", ""))
     return _redirect(
         f"/queue?{back}&bulk_done={len(reviews)}" if back else f"/queue?bulk_done={len(reviews)}"
     )

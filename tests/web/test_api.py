@@ -120,3 +120,19 @@ def test_bulk_decision_from_a_filtered_list(portal: Portal) -> None:
     assert response.status_code == 303 and "bulk_done=2" in response.headers["location"]
     api = client.get("/api/findings", params={"state": "dismissed"}).json()
     assert sorted(i["id"] for i in api["items"]) == sorted(ids)
+    # Not from an unfiltered list, and not on a finding the filtered list did not show.
+    unverified = portal.ids["finding_a_unverified"]
+    for back in ("", "category=marketing"):
+        response = client.post(
+            "/queue/bulk",
+            data={
+                "csrf_token": csrf,
+                "decision": "dismiss",
+                "reason_dismiss": "false_positive",
+                "back": back,
+                "finding": [str(unverified)],
+                f"version_{unverified}": "1",
+            },
+        )
+        assert response.status_code == 422, back
+    assert client.get(f"/api/findings/{unverified}").json()["state"] == "open"
