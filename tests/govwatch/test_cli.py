@@ -27,7 +27,7 @@ def run_cli(tmp_path: Path, *args: str, stdin: str | None = None, env: dict[str,
 def test_db_upgrade_creates_the_database(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert "at revision 0001" in result.stdout
+    assert "at revision 0007" in result.stdout
     assert (tmp_path / "var" / "govwatch.db").exists()
 
 

@@ -199,6 +199,15 @@ def test_hostile_post_is_inert_in_pages_and_archive(browser, portal: Portal) -> 
 
 
 def test_every_other_page_renders(browser, portal: Portal) -> None:
+    from store.models import CrawlRun
+
+    with portal.session_factory.begin() as session:
+        session.add(CrawlRun(account_id=portal.ids["account_a2"], status="failed", error="HTTP 403 Forbidden"))
+    reports = Path(portal.settings.resolved_report_dir) / "2026-10"
+    reports.mkdir(parents=True)
+    for name in ("月度报告-150100.html", "月度报告-150100.xlsx", "月度报告-150100.pdf"):
+        (reports / name).write_bytes(b"report")
+    portal.clock.advance(days=15)
     for username, paths in (
         ("lead", ["/office", "/queue", "/appeals", f"/findings/{portal.ids['finding_a_confirmed']}", "/my"]),
         (
