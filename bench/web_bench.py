@@ -229,7 +229,7 @@ def start_server(database_url: str, data_dir: Path, workers: int) -> tuple[subpr
     raise RuntimeError("govwatch serve did not start")
 
 
-async def _load(url: str, path: str, cookies: httpx.Cookies) -> list[float]:
+async def _load(url: str, path: str, cookies: httpx.Cookies, clients: int = CLIENTS) -> list[float]:
     timings: list[float] = []
 
     async def client() -> None:
@@ -242,7 +242,7 @@ async def _load(url: str, path: str, cookies: httpx.Cookies) -> list[float]:
                 if response.status_code != 200:
                     raise RuntimeError(f"{target}: HTTP {response.status_code}")
 
-    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    await asyncio.gather(*(client() for _ in range(clients)))
     return timings
 
 
@@ -250,7 +250,7 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def measure(url: str) -> dict[str, tuple[float, float]]:
+def measure(url: str) -> dict[str, tuple[float, float, float]]:
     login = httpx.post(url + "/api/session", json={"username": "bench", "password": PASSWORD}, timeout=30)
     login.raise_for_status()
     cookies = login.cookies
@@ -261,16 +261,18 @@ def measure(url: str) -> dict[str, tuple[float, float]]:
         ("GET /api/findings", "/api/findings?page={page}&per_page=50"),
     ):
         asyncio.run(_load(url, path, cookies))  # warm-up round
+        # One client alone first: what a request costs when nothing waits in line.
+        alone = asyncio.run(_load(url, path, cookies, clients=1))
         timings = asyncio.run(_load(url, path, cookies))
-        results[name] = (_p(timings, 50), _p(timings, 95))
+        results[name] = (_p(timings, 50), _p(timings, 95), statistics.median(alone))
     return results
 
 
-def report(backend: str, results: dict[str, tuple[float, float]]) -> bool:
+def report(backend: str, results: dict[str, tuple[float, float, float]]) -> bool:
     base_p95 = results["baseline GET /api/me"][1]
     ok = True
-    for name, (p50, p95) in results.items():
-        line = f"  {backend:10s} {name:24s} p50 {p50:7.1f} ms  p95 {p95:7.1f} ms"
+    for name, (p50, p95, alone) in results.items():
+        line = f"  {backend:10s} {name:24s} alone {alone:6.1f} ms  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms"
         if not name.startswith("baseline"):
             met = p95 < TARGET_P95_MS
             ok = ok and met
@@ -291,6 +293,8 @@ def run_backend(backend: str, database_url: str, data_dir: Path, workers: int) -
 
 def main() -> bool:
     workers = max(1, min(4, os.cpu_count() or 1))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at start", flush=True)
     print(
         f"{POSTS:,} posts, {FINDINGS:,} open findings, {ACCOUNTS:,} accounts; {CLIENTS} concurrent clients, "
         f"{CLIENTS * REQUESTS_PER_CLIENT} requests per endpoint; govwatch serve with {workers} workers",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from store.errors import NotFound
@@ -36,6 +36,9 @@ from web.service import (
     queue_filter,
 )
 from web.views import finding_json
+
+# Ids in paths are bounded, so a huge number is a 422, not a database overflow.
+ObjectId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -70,9 +73,13 @@ class AppealDecisionIn(BaseModel):
 
 class Page(BaseModel):
     items: list[dict[str, Any]]
-    total: int
+    total: int = Field(description="Matching rows, counted up to `count_cap`.")
+    more: bool = Field(False, description="True when there are more matches than `total` says.")
     page: int
     per_page: int
+
+
+COUNT_CAP = 1000
 
 
 def _now(request: Request) -> datetime:
@@ -153,12 +160,18 @@ def list_findings(
             limit=per_page,
             offset=(page - 1) * per_page,
         )
-        total = count_review_queue(session=session, scope=current.scope, filters=filters)
-        return Page(items=[finding_json(f, now) for f in rows], total=total, page=page, per_page=per_page)
+        total = count_review_queue(session=session, scope=current.scope, filters=filters, cap=COUNT_CAP)
+        return Page(
+            items=[finding_json(f, now) for f in rows],
+            total=min(total, COUNT_CAP),
+            more=total > COUNT_CAP,
+            page=page,
+            per_page=per_page,
+        )
 
 
 @router.get("/findings/{finding_id}", summary="One finding with its evidence, reason and history")
-def get_finding(finding_id: int, request: Request) -> dict[str, Any]:
+def get_finding(finding_id: ObjectId, request: Request) -> dict[str, Any]:
     with _begin(request) as session:
         current = current_user(request, session)
         finding = get_scoped_finding(session=session, scope=current.scope, finding_id=finding_id)
@@ -172,7 +185,7 @@ def get_finding(finding_id: int, request: Request) -> dict[str, Any]:
 
 
 @router.post("/findings/{finding_id}/decision", summary="Confirm, dismiss or escalate (reviewers)")
-def post_decision(finding_id: int, body: DecisionIn, request: Request) -> dict[str, Any]:
+def post_decision(finding_id: ObjectId, body: DecisionIn, request: Request) -> dict[str, Any]:
     now = _now(request)
     with _begin(request) as session:
         current = current_user(request, session)
@@ -192,7 +205,7 @@ def post_decision(finding_id: int, body: DecisionIn, request: Request) -> dict[s
 
 
 @router.post("/findings/{finding_id}/claim", summary="Claim a finding so other reviewers leave it to you")
-def post_claim(finding_id: int, request: Request) -> dict[str, Any]:
+def post_claim(finding_id: ObjectId, request: Request) -> dict[str, Any]:
     now = _now(request)
     with _begin(request) as session:
         current = current_user(request, session)
@@ -209,7 +222,7 @@ def post_claim(finding_id: int, request: Request) -> dict[str, Any]:
 
 
 @router.post("/findings/{finding_id}/undo", summary="Undo your own last decision within the undo window")
-def post_undo(finding_id: int, request: Request) -> dict[str, Any]:
+def post_undo(finding_id: ObjectId, request: Request) -> dict[str, Any]:
     now = _now(request)
     with _begin(request) as session:
         current = current_user(request, session)
@@ -226,7 +239,7 @@ def post_undo(finding_id: int, request: Request) -> dict[str, Any]:
 
 
 @router.post("/findings/{finding_id}/reopen", summary="Reopen a decided finding (leads)")
-def post_reopen(finding_id: int, body: ReopenIn, request: Request) -> dict[str, Any]:
+def post_reopen(finding_id: ObjectId, body: ReopenIn, request: Request) -> dict[str, Any]:
     now = _now(request)
     with _begin(request) as session:
         current = current_user(request, session)
@@ -246,7 +259,7 @@ def post_reopen(finding_id: int, body: ReopenIn, request: Request) -> dict[str, 
 @router.post(
     "/findings/{finding_id}/appeal", summary="Appeal a confirmed finding of your account (operators)"
 )
-def post_appeal(finding_id: int, body: AppealIn, request: Request) -> dict[str, Any]:
+def post_appeal(finding_id: ObjectId, body: AppealIn, request: Request) -> dict[str, Any]:
     now = _now(request)
     with _begin(request) as session:
         current = current_user(request, session)
@@ -275,7 +288,7 @@ def get_appeals(request: Request, all: bool = False) -> list[dict[str, Any]]:
     "/appeals/{appeal_id}/decision",
     summary="Uphold or reject an appeal (a reviewer other than the confirmer)",
 )
-def post_appeal_decision(appeal_id: int, body: AppealDecisionIn, request: Request) -> dict[str, Any]:
+def post_appeal_decision(appeal_id: ObjectId, body: AppealDecisionIn, request: Request) -> dict[str, Any]:
     with _begin(request) as session:
         current = current_user(request, session)
         check_csrf(request, current)
@@ -312,11 +325,13 @@ def get_accounts(
         more = len(rows) > per_page
         rows = rows[:per_page]
         total = (page - 1) * per_page + len(rows) + (1 if more else 0)
-        return Page(items=[account_json(a) for a in rows], total=total, page=page, per_page=per_page)
+        return Page(
+            items=[account_json(a) for a in rows], total=total, more=more, page=page, per_page=per_page
+        )
 
 
 @router.get("/accounts/{account_id}/assessments", summary="Monthly scores of one account, newest month first")
-def get_account_assessments(account_id: int, request: Request) -> dict[str, Any]:
+def get_account_assessments(account_id: ObjectId, request: Request) -> dict[str, Any]:
     with _begin(request) as session:
         current = current_user(request, session)
         account, assessments, _findings = account_scores(

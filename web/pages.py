@@ -6,10 +6,11 @@ import secrets
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from lxml import html as lxml_html
 from sqlalchemy import or_, select
@@ -38,7 +39,13 @@ from store.reviews import (
     save_reason_code,
     undo_decision,
 )
-from store.scopes import get_scoped_appeal, get_scoped_finding, list_scoped_accounts, scoped_regions
+from store.scopes import (
+    get_scoped_appeal,
+    get_scoped_finding,
+    list_scoped_accounts,
+    scoped_account_names,
+    scoped_regions,
+)
 from store.snapshots import read_snapshot
 from store.users import create_user, hash_password, list_users
 from web.auth import (
@@ -78,9 +85,13 @@ from web.views import (
     waiting,
 )
 
+# Ids in paths are bounded, so a huge number is a 422, not a database overflow.
+ObjectId = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
+
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "govwatch_login_csrf"
 ROLE_LABELS = {"admin": "管理员", "reviewer": "审核员", "lead": "领导", "operator": "运营者"}
+COUNT_CAP = 1000  # the queue says "1000+" beyond this: counting all 100,000 costs more than the page
 HOME = {"admin": "/admin/users", "reviewer": "/queue", "lead": "/office", "operator": "/my"}
 
 
@@ -294,7 +305,7 @@ def queue_page(
             limit=per_page,
             offset=(page - 1) * per_page,
         )
-        total = count_review_queue(session=session, scope=current.scope, filters=filters)
+        total = count_review_queue(session=session, scope=current.scope, filters=filters, cap=COUNT_CAP)
         now = _now(request)
         items = [
             {
@@ -306,13 +317,15 @@ def queue_page(
             for f in rows
         ]
         params = _filter_params(request)
-        accounts = list_scoped_accounts(session=session, scope=current.scope, limit=500)
+        accounts = scoped_account_names(session=session, scope=current.scope)
         return render(
             request,
             "queue.html",
             current,
             items=items,
             total=total,
+            count_cap=COUNT_CAP,
+            has_next=len(rows) == per_page,
             page=page,
             per_page=per_page,
             params=params,
@@ -396,7 +409,7 @@ async def queue_bulk(request: Request) -> Response:
 
 @router.get("/findings/{finding_id}")
 def finding_page(
-    request: Request, finding_id: int, done: int | None = Query(None, ge=1, le=2**31 - 1)
+    request: Request, finding_id: ObjectId, done: int | None = Query(None, ge=1, le=2**31 - 1)
 ) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)
@@ -472,7 +485,7 @@ def _next_in_queue(request: Request, session: Any, current: Current, after_id: i
 @router.post("/findings/{finding_id}/decision")
 def finding_decision(
     request: Request,
-    finding_id: int,
+    finding_id: ObjectId,
     decision: str = Form(..., max_length=16),
     reason_code: str = Form("", max_length=50),
     note: str = Form("", max_length=2000),
@@ -499,7 +512,7 @@ def finding_decision(
 
 @router.post("/findings/{finding_id}/claim")
 def finding_claim(
-    request: Request, finding_id: int, csrf_token: str = Form(""), release: str = Form("")
+    request: Request, finding_id: ObjectId, csrf_token: str = Form(""), release: str = Form("")
 ) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)
@@ -519,7 +532,7 @@ def finding_claim(
 
 
 @router.post("/findings/{finding_id}/undo")
-def finding_undo(request: Request, finding_id: int, csrf_token: str = Form("")) -> Response:
+def finding_undo(request: Request, finding_id: ObjectId, csrf_token: str = Form("")) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)
         check_csrf(request, current, csrf_token)
@@ -537,7 +550,7 @@ def finding_undo(request: Request, finding_id: int, csrf_token: str = Form("")) 
 @router.post("/findings/{finding_id}/reopen")
 def finding_reopen(
     request: Request,
-    finding_id: int,
+    finding_id: ObjectId,
     note: str = Form("", max_length=2000),
     version: int = Form(..., ge=1, le=2**31 - 1),
     csrf_token: str = Form(""),
@@ -560,7 +573,7 @@ def finding_reopen(
 @router.post("/findings/{finding_id}/appeal")
 def finding_appeal(
     request: Request,
-    finding_id: int,
+    finding_id: ObjectId,
     reason: str = Form("", max_length=MAX_APPEAL_CHARS * 2),
     csrf_token: str = Form(""),
 ) -> Response:
@@ -581,7 +594,7 @@ def finding_appeal(
 
 
 @router.get("/findings/{finding_id}/archive")
-def archive_page(request: Request, finding_id: int) -> Response:
+def archive_page(request: Request, finding_id: ObjectId) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)
         finding = get_scoped_finding(session=session, scope=current.scope, finding_id=finding_id)
@@ -591,7 +604,7 @@ def archive_page(request: Request, finding_id: int) -> Response:
 
 
 @router.get("/findings/{finding_id}/archive/raw")
-def archive_raw(request: Request, finding_id: int) -> Response:
+def archive_raw(request: Request, finding_id: ObjectId) -> Response:
     from web.app import ARCHIVE_CSP
 
     with _begin(request) as session:
@@ -673,7 +686,7 @@ def appeals_page(request: Request) -> Response:
 @router.post("/appeals/{appeal_id}/decision")
 def appeal_decision(
     request: Request,
-    appeal_id: int,
+    appeal_id: ObjectId,
     outcome: str = Form(..., max_length=16),
     note: str = Form("", max_length=2000),
     csrf_token: str = Form(""),
@@ -715,7 +728,7 @@ def my_accounts(request: Request) -> Response:
 
 @router.get("/accounts/{account_id}")
 def account_page(
-    request: Request, account_id: int, appealed: int | None = Query(None, ge=1, le=2**31 - 1)
+    request: Request, account_id: ObjectId, appealed: int | None = Query(None, ge=1, le=2**31 - 1)
 ) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)
@@ -844,7 +857,7 @@ def admin_users_create(
 
 @router.post("/admin/users/{user_id}/active")
 def admin_user_active(
-    request: Request, user_id: int, active: str = Form(""), csrf_token: str = Form("")
+    request: Request, user_id: ObjectId, active: str = Form(""), csrf_token: str = Form("")
 ) -> Response:
     with _begin(request) as session:
         current = current_user(request, session)

@@ -202,7 +202,9 @@ def test_every_other_page_renders(browser, portal: Portal) -> None:
     from store.models import CrawlRun
 
     with portal.session_factory.begin() as session:
-        session.add(CrawlRun(account_id=portal.ids["account_a2"], status="failed", error="HTTP 403 Forbidden"))
+        session.add(
+            CrawlRun(account_id=portal.ids["account_a2"], status="failed", error="HTTP 403 Forbidden")
+        )
     reports = Path(portal.settings.resolved_report_dir) / "2026-10"
     reports.mkdir(parents=True)
     for name in ("月度报告-150100.html", "月度报告-150100.xlsx", "月度报告-150100.pdf"):
