@@ -933,6 +933,26 @@ def _import_sheet(request: Request, data: bytes, suffix: str, filename: str, act
             raise InvalidInput(f"无法读取文件：{str(error).replace(folder, '')}") from None
 
 
+@router.get("/admin/settings")
+def admin_settings(request: Request) -> Response:
+    with _begin(request) as session:
+        current = current_user(request, session)
+        require(current, "admin")
+    settings = _settings(request)
+    rows = []
+    for name, field in type(settings).model_fields.items():
+        value = getattr(settings, name)
+        if name == "secret_key":
+            value = "（已设置）" if value != "change-me" else "（仍为默认值，请设置）"
+        elif name == "database_url" and value:
+            from sqlalchemy.engine import make_url
+
+            value = make_url(str(value)).render_as_string(hide_password=True)
+        rows.append((f"GOVWATCH_{name.upper()}", value, field.description or ""))
+    # Settings come from the environment (govwatch/settings.py); this page shows them, it does not edit them.
+    return render(request, "admin_settings.html", current, rows=rows)
+
+
 @router.get("/admin/audit")
 def admin_audit(
     request: Request,

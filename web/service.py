@@ -153,6 +153,12 @@ def assessment_json(assessment: Any) -> dict[str, Any]:
         "veto_reasons": assessment.veto_reasons or [],
         "deductions": list(components.get("deductions", [])),
         "bonuses": list(components.get("bonuses", [])),
+        # Every other component with a plain value (update frequency, influence index, ...).
+        "indicators": {
+            k: v
+            for k, v in components.items()
+            if k not in ("deductions", "bonuses") and isinstance(v, str | int | float | bool)
+        },
         "scoring_version": assessment.scoring_version,
         "created_at": assessment.created_at,
     }

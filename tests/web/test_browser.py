@@ -211,10 +211,30 @@ def test_every_other_page_renders(browser, portal: Portal) -> None:
         (reports / name).write_bytes(b"report")
     portal.clock.advance(days=15)
     for username, paths in (
-        ("lead", ["/office", "/queue", "/appeals", f"/findings/{portal.ids['finding_a_confirmed']}", "/my"]),
+        (
+            "lead",
+            [
+                "/office",
+                "/queue",
+                "/appeals",
+                f"/findings/{portal.ids['finding_a_confirmed']}",
+                "/my",
+                f"/accounts/{portal.ids['account_a']}",
+            ],
+        ),
+        ("operator", [f"/findings/{portal.ids['finding_a_confirmed']}"]),
         (
             "admin",
-            ["/admin/users", "/admin/registry", "/admin/reasons", "/admin/audit", "/password", "/docs"],
+            [
+                "/admin/users",
+                "/admin/registry",
+                "/admin/reasons",
+                "/admin/audit",
+                "/admin/settings",
+                "/password",
+                "/docs",
+                f"/accounts/{portal.ids['account_b']}",
+            ],
         ),
         ("reviewer_bt", [f"/findings/{portal.ids['finding_a_top']}"]),  # out of scope: 404 page
     ):

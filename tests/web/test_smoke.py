@@ -29,6 +29,10 @@ def test_pages_render(portal: Portal) -> None:
         response = reviewer.get(path)
         assert response.status_code == 200, (path, response.text[:2000])
     admin = login(portal, "admin")
-    for path in ("/admin/users", "/admin/registry", "/admin/audit", "/admin/reasons"):
+    for path in ("/admin/users", "/admin/registry", "/admin/audit", "/admin/reasons", "/admin/settings"):
         response = admin.get(path)
         assert response.status_code == 200, (path, response.text[:2000])
+    settings_page = admin.get("/admin/settings").text
+    assert "GOVWATCH_APPEAL_DEADLINE_DAYS" in settings_page
+    assert portal.settings.secret_key not in settings_page  # never shown
+    assert reviewer.get("/admin/settings").status_code == 403
