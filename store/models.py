@@ -279,8 +279,15 @@ class Finding(Base):
     account: Mapped[Account] = relationship()
 
 
-# The reviewer queue: open findings by score, then the longest waiting.
-Index("ix_findings_state_score_created_at", Finding.state, Finding.score.desc(), Finding.created_at)
+# The reviewer queue: open findings by score, then the longest waiting; account_id last so that the
+# scope is checked in the index, before any row is read.
+Index(
+    "ix_findings_state_score_created_at",
+    Finding.state,
+    Finding.score.desc(),
+    Finding.created_at,
+    Finding.account_id,
+)
 
 
 class Review(Base):

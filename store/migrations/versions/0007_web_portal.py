@@ -42,7 +42,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('claimed_by', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('claimed_at', sa.DateTime(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_findings_claimed_by_users'), 'users', ['claimed_by'], ['id'])
-    op.create_index('ix_findings_state_score_created_at', 'findings', ['state', sa.text('score DESC'), 'created_at'], unique=False)
+    op.create_index('ix_findings_state_score_created_at', 'findings', ['state', sa.text('score DESC'), 'created_at', 'account_id'], unique=False)
     with op.batch_alter_table('reviews', schema=None) as batch_op:
         batch_op.add_column(sa.Column('reason_code', sa.String(length=50), nullable=True))
         batch_op.add_column(sa.Column('from_state', sa.String(length=16), nullable=True))
