@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from govwatch.settings import Settings
-from store.errors import GovwatchError
+from store.errors import GovwatchError, NotFound
 from web.auth import CsrfFailed, LoginRequired
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,9 @@ def create_app(
 
     @app.exception_handler(GovwatchError)
     async def govwatch_error(request: Request, error: GovwatchError) -> Response:
+        if isinstance(error, NotFound):
+            # The same words whether the object is missing or out of scope: nothing is revealed.
+            return error_page(request, 404, "未找到：该对象不存在，或不在您的权限范围内")
         return error_page(request, error.status_code, error.message)
 
     @app.exception_handler(LoginRequired)
