@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -57,6 +58,8 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.clock = clock
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    # JSON as readable text (Chinese stays Chinese); autoescape still escapes it for HTML.
+    templates.env.filters["jsontext"] = lambda value: json.dumps(value, ensure_ascii=False, default=str)
     app.state.templates = templates
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
