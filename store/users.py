@@ -99,3 +99,27 @@ def _dummy_hash() -> str:
 
 def list_users(*, session: Session) -> list[User]:
     return list(session.scalars(select(User).options(selectinload(User.accounts)).order_by(User.username)))
+
+
+def set_user_scope(
+    *, session: Session, user: User, region_code: str | None, account_ids: Sequence[int]
+) -> dict[str, object]:
+    """Change what a user may see; returns the previous scope (for the audit log)."""
+    before: dict[str, object] = {
+        "region_code": user.region_code,
+        "account_ids": sorted(a.id for a in user.accounts),
+    }
+    if user.role in ("reviewer", "lead") and not region_code:
+        raise InvalidInput(f"a {user.role} needs a region scope")
+    if user.role == "operator" and not account_ids:
+        raise InvalidInput("an operator needs at least one account")
+    accounts = (
+        list(session.scalars(select(Account).where(Account.id.in_(list(account_ids))))) if account_ids else []
+    )
+    missing = set(account_ids) - {a.id for a in accounts}
+    if missing:
+        raise NotFound(f"no account with id {', '.join(map(str, sorted(missing)))}")
+    user.region_code = ensure_region(session=session, code=region_code).code if region_code else None
+    user.accounts = accounts
+    session.flush()
+    return before

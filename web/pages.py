@@ -47,7 +47,7 @@ from store.scopes import (
     scoped_regions,
 )
 from store.snapshots import read_snapshot
-from store.users import create_user, hash_password, list_users
+from store.users import create_user, hash_password, list_users, set_user_scope
 from web.auth import (
     COOKIE_NAME,
     BadCredentials,
@@ -834,10 +834,7 @@ def admin_users_create(
         current = current_user(request, session)
         check_csrf(request, current, csrf_token)
         require(current, "admin")
-        try:
-            ids = [int(x) for x in account_ids.replace("，", ",").split(",") if x.strip()]
-        except ValueError:
-            raise InvalidInput("账号编号须为数字，用逗号分隔") from None
+        ids = _account_ids(account_ids)
         user = create_user(
             session=session,
             username=username,
@@ -887,6 +884,44 @@ def admin_user_active(
             after={"is_active": user.is_active},
         )
     return _redirect("/admin/users")
+
+
+@router.post("/admin/users/{user_id}/scope")
+def admin_user_scope(
+    request: Request,
+    user_id: ObjectId,
+    region_code: str = Form("", max_length=6),
+    account_ids: str = Form("", max_length=2000),
+    csrf_token: str = Form(""),
+) -> Response:
+    with _begin(request) as session:
+        current = current_user(request, session)
+        check_csrf(request, current, csrf_token)
+        require(current, "admin")
+        user = session.get(User, user_id)
+        if user is None or user.username == "system":
+            raise NotFound("用户不存在")
+        ids = _account_ids(account_ids)
+        before = set_user_scope(session=session, user=user, region_code=region_code or None, account_ids=ids)
+        record_audit(
+            session=session,
+            actor=current.user.username,
+            actor_id=current.user.id,
+            action="user.scope",
+            entity_type="user",
+            entity_id=user.id,
+            entity_label=user.username,
+            before=before,
+            after={"region_code": user.region_code, "account_ids": sorted(ids)},
+        )
+    return _redirect("/admin/users")
+
+
+def _account_ids(text: str) -> list[int]:
+    try:
+        return [int(x) for x in text.replace("，", ",").split(",") if x.strip()]
+    except ValueError:
+        raise InvalidInput("账号编号须为数字，用逗号分隔") from None
 
 
 @router.get("/admin/registry")

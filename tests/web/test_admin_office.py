@@ -88,6 +88,17 @@ def test_admin_users_reason_codes_and_audit_search(portal: Portal) -> None:
     )
     assert lead2.get(f"/api/findings/{portal.ids['finding_b']}").status_code == 200
     assert lead2.get(f"/api/findings/{portal.ids['finding_a_top']}").status_code == 404
+    # Moving the lead to another region moves what they see, at once.
+    assert (
+        admin.post(
+            f"/admin/users/{user.id}/scope", data={"csrf_token": csrf, "region_code": "150100"}
+        ).status_code
+        == 303
+    )
+    assert lead2.get(f"/api/findings/{portal.ids['finding_b']}").status_code == 404
+    assert lead2.get(f"/api/findings/{portal.ids['finding_a_top']}").status_code == 200
+    no_region = admin.post(f"/admin/users/{user.id}/scope", data={"csrf_token": csrf, "region_code": ""})
+    assert no_region.status_code == 422
     # Deactivating a user ends their sessions.
     admin.post(f"/admin/users/{user.id}/active", data={"csrf_token": csrf, "active": "0"})
     assert lead2.get("/api/me").status_code == 401
@@ -110,6 +121,7 @@ def test_admin_users_reason_codes_and_audit_search(portal: Portal) -> None:
     # The audit log finds rows by a readable name, which survives the target's deletion.
     page = admin.get("/admin/audit", params={"q": "lead2"})
     assert page.status_code == 200 and "user.create" in page.text and "user.deactivate" in page.text
+    assert "user.scope" in page.text
     with portal.session_factory.begin() as session:
         session.delete(session.scalar(select(User).where(User.username == "lead2")))
     page = admin.get("/admin/audit", params={"q": "lead2", "entity_type": "user"})
