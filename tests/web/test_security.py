@@ -98,8 +98,24 @@ def test_without_a_session_pages_redirect_and_the_api_answers_401(portal: Portal
 
 @pytest.mark.parametrize("username", ["reviewer_bt", "operator_bt"])
 def test_another_regions_or_accounts_objects_are_404_in_pages_and_api(portal: Portal, username: str) -> None:
+    with portal.session_factory.begin() as session:  # a pending appeal in 新城区, to try deciding it
+        appeal = Appeal(
+            finding_id=portal.ids["finding_a_confirmed"],
+            operator_id=portal.ids["user_operator"],
+            reason="不是营销",
+        )
+        session.add(appeal)
+        session.flush()
+        appeal_id = appeal.id
     client = login(portal, username)
     csrf = csrf_of(client)
+    for path, is_api in (
+        (f"/api/appeals/{appeal_id}/decision", True),
+        (f"/appeals/{appeal_id}/decision", False),
+    ):
+        response = post(client, path, {"outcome": "upheld"}, is_api, csrf)
+        assert response.status_code == 404, (username, path, response.status_code)
+    assert client.get("/api/appeals").json() == []
     for path in scoped_gets(portal.ids):
         response = client.get(path)
         assert response.status_code == 404, (username, path, response.status_code)
@@ -112,6 +128,7 @@ def test_another_regions_or_accounts_objects_are_404_in_pages_and_api(portal: Po
         assert (
             session.scalar(select(Review.id).where(Review.finding_id == portal.ids["finding_a_top"])) is None
         )
+        assert session.get(Appeal, appeal_id).outcome == "pending"
     # Lists leave the other region out.
     findings = client.get("/api/findings", params={"state": "active"}).json()["items"]
     assert portal.ids["finding_a_top"] not in {f["id"] for f in findings}
