@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from govwatch.commands import accounts, assess, classify, crawl, db, model, notify, scheduler, users
+from govwatch.commands import accounts, assess, classify, crawl, db, model, notify, scheduler, serve, users
 
 app = typer.Typer(
     help="govwatch: compliance monitoring of government public accounts.",
@@ -27,6 +27,7 @@ app.add_typer(notify.app, name="notify")
 app.command("status")(scheduler.status)
 app.command("run")(scheduler.run_all)
 
+app.command("serve")(serve.serve)
 
 @app.callback()
 def root(

@@ -21,6 +21,7 @@ from govwatch.settings import Settings, get_settings
 from reports.demo import assess_and_report
 from store.errors import InvalidInput
 from store.models import Account, CrawlRun, Post, Snapshot
+from web.demo import show_portal_users
 
 SAMPLE_REGISTRY = Path(__file__).parent / "sample" / "registry.csv"
 SITE_PLACEHOLDER = "{site}"
@@ -54,7 +55,8 @@ def run_demo(data_dir: Path) -> None:
     run_account_checks(session_factory, settings, console)
     console.rule("[bold]assessment and reports")
     assess_and_report(session_factory, settings.resolved_report_dir, now=datetime.now(UTC), console=console)
-    print_how_to_run(session_factory, settings, console)
+    show_portal_users(session_factory, settings.data_dir, console)
+    print_how_to_run(settings, console)
 
 
 def demo_settings(data_dir: Path) -> Settings:

@@ -119,6 +119,21 @@ class Settings(BaseSettings):
     web_command: str = Field(
         "serve", description="The sub-command (and its options) `govwatch run` starts the web app with."
     )
+    web_host: str = Field("127.0.0.1", description="Address `govwatch serve` listens on.")
+    web_port: int = Field(8000, ge=1, le=65535, description="Port `govwatch serve` listens on.")
+    web_workers: int = Field(1, ge=1, description="Worker processes of `govwatch serve`.")
+    session_hours: float = Field(12.0, gt=0, description="Hours a web sign-in lasts.")
+    login_free_attempts: int = Field(
+        5, ge=1, description="Wrong passwords per user or address before sign-in is slowed down."
+    )
+    login_max_delay_seconds: int = Field(
+        300, ge=1, description="Longest wait imposed after repeated wrong passwords."
+    )
+    review_undo_minutes: int = Field(10, ge=0, description="Minutes a reviewer may undo their decision.")
+    review_claim_minutes: int = Field(30, ge=1, description="Minutes a reviewer's claim on a finding lasts.")
+    appeal_deadline_days: int = Field(
+        15, ge=1, description="Days after a finding is confirmed during which its operator may appeal."
+    )
 
     @field_validator("data_dir", "model_dir", "report_dir", mode="before")
     @classmethod

@@ -349,7 +349,9 @@ def import_accounts(
                               {k: (None, _jsonable(v)) for k, v in after.items()})
             )  # fmt: skip
             if account_id is not None:
-                audit.append(AuditEntry("account.create", "account", account_id, None, _audit_values(after)))
+                audit.append(
+                    AuditEntry("account.create", "account", account_id, None, _audit_values(after), row.name)
+                )
             continue
         assert account is not None
         wanted["source"] = {**(account.source or {}), **row.source}
@@ -368,7 +370,8 @@ def import_accounts(
                 setattr(account, name, value)
             audit.append(
                 AuditEntry(
-                    "account.update", "account", account.id, _audit_values(before), _audit_values(after)
+                    "account.update", "account", account.id, _audit_values(before), _audit_values(after),
+                    account.name,
                 )
             )
     if not dry_run:

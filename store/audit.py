@@ -21,6 +21,8 @@ class AuditEntry:
     entity_id: int | None
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    # A readable name of the target, kept so the row still says what it was after a deletion.
+    entity_label: str | None = None
 
 
 def record_audit_many(
@@ -37,6 +39,7 @@ def record_audit_many(
             "action": entry.action,
             "entity_type": entry.entity_type,
             "entity_id": None if entry.entity_id is None else str(int(entry.entity_id)),
+            "entity_label": None if entry.entity_label is None else entry.entity_label[:200],
             "before": entry.before,
             "after": entry.after,
             "created_at": now,
@@ -57,6 +60,7 @@ def record_audit(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     actor_id: int | None = None,
+    entity_label: str | None = None,
 ) -> AuditLog:
     entry = AuditLog(
         actor=actor,
@@ -64,6 +68,7 @@ def record_audit(
         action=action,
         entity_type=entity_type,
         entity_id=None if entity_id is None else str(entity_id),
+        entity_label=None if entity_label is None else entity_label[:200],
         before=before,
         after=after,
     )

@@ -30,7 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 PLATFORMS = ("wechat", "weibo", "toutiao", "douyin", "website", "other")
 ACCOUNT_STATUSES = ("active", "suspended", "closed")
-ROLES = ("admin", "reviewer", "operator")
+ROLES = ("admin", "reviewer", "lead", "operator")
 # "violation": taken down by the platform itself (e.g. WeChat's 此内容因违规无法查看), not by the publisher.
 POST_STATUSES = ("live", "edited", "deleted", "violation", "unavailable")
 POST_CATEGORIES = ("marketing", "unverified", "harmful", "privacy", "expression")
@@ -38,6 +38,8 @@ ACCOUNT_CATEGORIES = ("inactive", "unfiled", "compromised")
 FINDING_CATEGORIES = POST_CATEGORIES + ACCOUNT_CATEGORIES
 FINDING_STATES = ("open", "confirmed", "dismissed", "escalated", "appealed")
 REVIEW_DECISIONS = ("confirm", "dismiss", "escalate", "reopen")
+# The decisions a reviewer picks a reason code for (reopen is a lead's or an undo, with a note).
+REASON_DECISIONS = ("confirm", "dismiss", "escalate")
 APPEAL_OUTCOMES = ("pending", "upheld", "rejected")
 # "interrupted": the crawl was stopped (SIGTERM, Ctrl-C, a dead process) before it finished the account.
 CRAWL_STATUSES = ("running", "ok", "partial", "failed", "blocked", "interrupted")
@@ -284,9 +286,24 @@ class Finding(Base):
     state: Mapped[str] = mapped_column(_choice(FINDING_STATES, "finding_state"), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Optimistic concurrency: every review transition bumps it; a decision made on an older one fails.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    claimed_at: Mapped[datetime | None]
 
     post: Mapped[Post | None] = relationship()
     account: Mapped[Account] = relationship()
+
+
+# The reviewer queue: open findings by score, then the longest waiting; account_id last so that the
+# scope is checked in the index, before any row is read.
+Index(
+    "ix_findings_state_score_created_at",
+    Finding.state,
+    Finding.score.desc(),
+    Finding.created_at,
+    Finding.account_id,
+)
 
 
 class Review(Base):
@@ -300,6 +317,32 @@ class Review(Base):
     decision: Mapped[str] = mapped_column(_choice(REVIEW_DECISIONS, "review_decision"))
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason_code: Mapped[str | None] = mapped_column(String(50))
+    # The finding's state before and after, so an undo knows what to restore.
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str | None] = mapped_column(String(16))
+
+
+class ReasonCode(Base):
+    """One entry of the short, admin-editable list of reasons a reviewer picks for a decision."""
+
+    __tablename__ = "reason_codes"
+
+    code: Mapped[str] = mapped_column(String(50), primary_key=True)
+    decision: Mapped[str] = mapped_column(_choice(REASON_DECISIONS, "reason_decision"))
+    label: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins per key ("user:NAME" or "addr:IP"), so several web workers slow down alike."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Appeal(Base):
@@ -315,6 +358,7 @@ class Appeal(Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decision_note: Mapped[str | None] = mapped_column(Text)
 
 
 class PostMetrics(Base):
@@ -402,6 +446,8 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(100))
     entity_type: Mapped[str] = mapped_column(String(50))
     entity_id: Mapped[str | None] = mapped_column(String(50))
+    # A readable name of the target (username, account name), kept when the target is deleted.
+    entity_label: Mapped[str | None] = mapped_column(String(200))
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -497,6 +543,7 @@ __all__ = [
     "Finding",
     "JobRun",
     "Lease",
+    "LoginThrottle",
     "Notification",
     "NotificationChannel",
     "Organization",
@@ -504,6 +551,7 @@ __all__ = [
     "PostClassification",
     "PostMetrics",
     "PostVersion",
+    "ReasonCode",
     "Region",
     "Review",
     "Snapshot",

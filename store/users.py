@@ -56,18 +56,16 @@ def create_user(
     if len(password) > 1024 or "\x00" in password:
         raise InvalidInput("password must be at most 1024 characters, without NUL")
     check_text(display_name, label="display name", max_length=column_length(User, "display_name"))
-    if role == "reviewer" and not region_code:
-        raise InvalidInput("a reviewer needs a region scope (--region CODE)")
+    if role in ("reviewer", "lead") and not region_code:
+        raise InvalidInput(f"a {role} needs a region scope (--region CODE)")
     if role == "operator" and not account_ids:
         raise InvalidInput("an operator needs at least one account (--account ID)")
     if role != "operator" and account_ids:
         raise InvalidInput(f"an {role} has no account scope: --account is for operators only")
-    if role != "reviewer" and region_code:
-        raise InvalidInput(f"an {role} has no region scope: --region is for reviewers only")
+    if role not in ("reviewer", "lead") and region_code:
+        raise InvalidInput(f"an {role} has no region scope: --region is for reviewers and leads only")
     if region_code:
-        code = validate_region_code(region_code)
-        if session.get(Region, code) is None:
-            raise NotFound(f"no region {code} in the registry: import the accounts of that region first")
+        region_code = known_region(session=session, code=region_code)
     if session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:
         raise Conflict(f"user {username!r} already exists")
     accounts = []
@@ -127,5 +125,37 @@ def _dummy_hash() -> str:
     return _hasher.hash("not a real password")
 
 
+def known_region(*, session: Session, code: str) -> str:
+    """A well-formed region code the registry has: a scope must name a real region."""
+    code = validate_region_code(code)
+    if session.get(Region, code) is None:
+        raise NotFound(f"no region {code} in the registry: import the accounts of that region first")
+    return code
+
+
 def list_users(*, session: Session) -> list[User]:
     return list(session.scalars(select(User).options(selectinload(User.accounts)).order_by(User.username)))
+
+
+def set_user_scope(
+    *, session: Session, user: User, region_code: str | None, account_ids: Sequence[int]
+) -> dict[str, object]:
+    """Change what a user may see; returns the previous scope (for the audit log)."""
+    before: dict[str, object] = {
+        "region_code": user.region_code,
+        "account_ids": sorted(a.id for a in user.accounts),
+    }
+    if user.role in ("reviewer", "lead") and not region_code:
+        raise InvalidInput(f"a {user.role} needs a region scope")
+    if user.role == "operator" and not account_ids:
+        raise InvalidInput("an operator needs at least one account")
+    accounts = (
+        list(session.scalars(select(Account).where(Account.id.in_(list(account_ids))))) if account_ids else []
+    )
+    missing = set(account_ids) - {a.id for a in accounts}
+    if missing:
+        raise NotFound(f"no account with id {', '.join(map(str, sorted(missing)))}")
+    user.region_code = known_region(session=session, code=region_code) if region_code else None
+    user.accounts = accounts
+    session.flush()
+    return before

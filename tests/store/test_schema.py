@@ -56,7 +56,8 @@ def test_migration_0003_merges_duplicate_findings_and_keeps_their_reviews(empty_
     with empty_engine.begin() as connection:
         for statement in (
             "INSERT INTO regions (code, name, level) VALUES ('150000', 'nmg', 1)",
-            f"INSERT INTO organizations (id, name, region_code, created_at) VALUES (1, 'o', '150000', '{now}')",
+            "INSERT INTO organizations (id, name, region_code, created_at)"
+            f" VALUES (1, 'o', '150000', '{now}')",
             "INSERT INTO accounts (id, platform, handle, name, organization_id, region_code, status, source,"
             f" crawl_interval_minutes, created_at, updated_at) VALUES (1, 'weibo', 'h', 'n', 1, '150000',"
             f" 'active', '{{}}', 360, '{now}', '{now}')",

@@ -1,0 +1,325 @@
+"""The reviewer queue and GET /api/findings under 20 concurrent clients, on SQLite and PostgreSQL.
+
+A database with 1,000,000 posts and 100,000 open findings is built with bulk inserts (executemany
+on SQLite, COPY on PostgreSQL), `govwatch serve` runs on it on 127.0.0.1, and 20 clients signed in
+as a province-wide reviewer fetch pages. Target: p95 under 150 ms. Baseline in the same run:
+GET /api/me (session check and one row) under the same load, so the printed ratio shows what the
+queue itself costs on this machine, whatever its speed today.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from store.db import make_engine, make_session_factory
+from store.migrate import upgrade_database
+from store.models import Account
+from store.regions import ensure_region
+from store.reviews import ensure_default_reason_codes
+from store.users import create_user
+
+POSTS = 1_000_000
+FINDINGS = 100_000
+ACCOUNTS = 2_000
+CLIENTS = 20
+REQUESTS_PER_CLIENT = 15
+TARGET_P95_MS = 150.0
+PASSWORD = "bench-password-1"
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+CATEGORIES = ("marketing", "unverified", "harmful", "privacy", "expression")
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+TEXT = "本周政务信息发布，请广大市民关注。加微信下单立减五十元，欢迎咨询。第{}条。"
+
+
+def _accounts_and_users(engine: Any) -> None:
+    session_factory = make_session_factory(engine)
+    with session_factory.begin() as session:
+        ensure_default_reason_codes(session=session)
+        counties = [f"15{p:02d}{c:02d}" for p in range(1, 11) for c in range(1, 11)]
+        for code in counties:
+            ensure_region(session=session, code=code, name=f"地区{code}")
+        from store.models import Organization
+
+        orgs = [Organization(name=f"单位{code}", region_code=code) for code in counties]
+        session.add_all(orgs)
+        session.flush()
+        session.add_all(
+            Account(
+                platform="wechat",
+                handle=f"gh_{i:05d}",
+                name=f"政务账号{i:05d}",
+                organization_id=orgs[i % len(orgs)].id,
+                region_code=orgs[i % len(orgs)].region_code,
+            )
+            for i in range(ACCOUNTS)
+        )
+        session.flush()
+        create_user(
+            session=session, username="bench", password=PASSWORD, role="reviewer", region_code="150000"
+        )
+
+
+def _post_rows() -> Any:
+    for i in range(1, POSTS + 1):
+        body = TEXT.format(i)
+        yield (
+            i,
+            1 + i % ACCOUNTS,
+            f"k{i}",
+            f"https://mp.weixin.qq.com/s/{i}",
+            f"标题{i}",
+            body,
+            f"{i:064d}",
+            NOW - timedelta(minutes=i),
+            NOW,
+            100 + i % 1000,
+            "live",
+            1,
+        )
+
+
+def _finding_rows() -> Any:
+    rng = random.Random(7)
+    start = TEXT.index("加微信")
+    span = {"start": start, "end": start + 5, "text": "加微信下单", "source": "mk.order_contact"}
+    spans = json.dumps([span], ensure_ascii=False)
+    for i, post_id in enumerate(rng.sample(range(1, POSTS + 1), FINDINGS), start=1):
+        yield (
+            i,
+            1 + post_id % ACCOUNTS,
+            post_id,
+            CATEGORIES[i % len(CATEGORIES)],
+            round(rng.random(), 4),
+            spans,
+            "mk.order_contact",
+            '{"rules": ["mk.order_contact"], "post_version": 1}',
+            "m-bench",
+            "r-bench",
+            "open",
+            NOW - timedelta(seconds=i),
+            NOW,
+            1,
+        )
+
+
+POST_COLUMNS = (
+    "id, account_id, source_key, url, title, text, content_hash, published_at, fetched_at, reads, status, "
+    "version"
+)
+FINDING_COLUMNS = (
+    "id, account_id, post_id, category, score, spans, source, detail, model_version, rules_version, state, "
+    "created_at, updated_at, version"
+)
+
+
+def _naive(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row)
+
+
+def build_sqlite(path: Path) -> str:
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade_database(engine)
+    _accounts_and_users(engine)
+    engine.dispose()
+    import sqlite3
+
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute("PRAGMA synchronous=OFF")
+    with connection:
+        connection.executemany(
+            f"INSERT INTO posts ({POST_COLUMNS}) VALUES ({','.join('?' * 12)})", map(_naive, _post_rows())
+        )
+        connection.executemany(
+            f"INSERT INTO findings ({FINDING_COLUMNS}) VALUES ({','.join('?' * 14)})",
+            map(_naive, _finding_rows()),
+        )
+    connection.execute("ANALYZE")
+    connection.close()
+    return url
+
+
+def build_postgres(schema: str) -> str | None:
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    admin = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
+    try:
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as error:  # no PostgreSQL here: the SQLite figures still stand
+        print(f"  PostgreSQL not reachable ({error.__class__.__name__}); skipped")
+        return None
+    engine = make_engine(url)
+    upgrade_database(engine)
+    _accounts_and_users(engine)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        with cursor.copy(f"COPY posts ({POST_COLUMNS}) FROM STDIN") as copy:
+            for row in _post_rows():
+                copy.write_row(_naive(row))
+        with cursor.copy(f"COPY findings ({FINDING_COLUMNS}) FROM STDIN") as copy:
+            for row in _finding_rows():
+                copy.write_row(_naive(row))
+        cursor.execute("SELECT setval(pg_get_serial_sequence('posts', 'id'), %s)", (POSTS,))
+        cursor.execute("SELECT setval(pg_get_serial_sequence('findings', 'id'), %s)", (FINDINGS,))
+        cursor.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+        engine.dispose()
+    return url
+
+
+def drop_postgres(schema: str) -> None:
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(database_url: str, data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "GOVWATCH_DATABASE_URL": database_url,
+        "GOVWATCH_DATA_DIR": str(data_dir),
+        "GOVWATCH_SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
+        "GOVWATCH_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "govwatch", "serve", "--port", str(port), "--workers", str(workers)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"govwatch serve exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(url + "/login", timeout=2).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    process.kill()
+    raise RuntimeError("govwatch serve did not start")
+
+
+async def _load(url: str, path: str, cookies: httpx.Cookies, clients: int = CLIENTS) -> list[float]:
+    timings: list[float] = []
+
+    async def client() -> None:
+        async with httpx.AsyncClient(base_url=url, cookies=cookies, timeout=60) as http:
+            for i in range(REQUESTS_PER_CLIENT):
+                target = path.replace("{page}", str(1 + i % 5))
+                started = time.perf_counter()
+                response = await http.get(target)
+                timings.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{target}: HTTP {response.status_code}")
+
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return timings
+
+
+def _p(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def measure(url: str) -> dict[str, tuple[float, float, float]]:
+    login = httpx.post(url + "/api/session", json={"username": "bench", "password": PASSWORD}, timeout=30)
+    login.raise_for_status()
+    cookies = login.cookies
+    results = {}
+    for name, path in (
+        ("baseline GET /api/me", "/api/me"),
+        ("queue page GET /queue", "/queue?page={page}"),
+        ("GET /api/findings", "/api/findings?page={page}&per_page=50"),
+    ):
+        asyncio.run(_load(url, path, cookies))  # warm-up round
+        # One client alone first: what a request costs when nothing waits in line.
+        alone = asyncio.run(_load(url, path, cookies, clients=1))
+        timings = asyncio.run(_load(url, path, cookies))
+        results[name] = (_p(timings, 50), _p(timings, 95), statistics.median(alone))
+    return results
+
+
+def report(backend: str, results: dict[str, tuple[float, float, float]]) -> bool:
+    base_p95 = results["baseline GET /api/me"][1]
+    ok = True
+    for name, (p50, p95, alone) in results.items():
+        line = f"  {backend:10s} {name:24s} alone {alone:6.1f} ms  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms"
+        if not name.startswith("baseline"):
+            met = p95 < TARGET_P95_MS
+            ok = ok and met
+            verdict = "met" if met else "MISSED"
+            line += f"  p95/baseline {p95 / base_p95:5.2f}  target p95 < {TARGET_P95_MS:.0f} ms: {verdict}"
+        print(line, flush=True)
+    return ok
+
+
+def run_backend(backend: str, database_url: str, data_dir: Path, workers: int) -> bool:
+    process, url = start_server(database_url, data_dir, workers)
+    try:
+        return report(backend, measure(url))
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main() -> bool:
+    workers = max(1, min(4, os.cpu_count() or 1))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at start", flush=True)
+    print(
+        f"{POSTS:,} posts, {FINDINGS:,} open findings, {ACCOUNTS:,} accounts; {CLIENTS} concurrent clients, "
+        f"{CLIENTS * REQUESTS_PER_CLIENT} requests per endpoint; govwatch serve with {workers} workers",
+        flush=True,
+    )
+    ok = True
+    with tempfile.TemporaryDirectory() as folder:
+        data_dir = Path(folder)
+        started = time.perf_counter()
+        sqlite_url = build_sqlite(data_dir / "bench.db")
+        print(f"  sqlite     built in {time.perf_counter() - started:.1f} s", flush=True)
+        ok = run_backend("sqlite", sqlite_url, data_dir, workers) and ok
+        schema = f"bench_web_{uuid.uuid4().hex[:8]}"
+        started = time.perf_counter()
+        postgres_url: str | None = None
+        try:
+            postgres_url = build_postgres(schema)
+            if postgres_url:
+                print(f"  postgresql built in {time.perf_counter() - started:.1f} s", flush=True)
+                ok = run_backend("postgresql", postgres_url, data_dir, workers) and ok
+        finally:
+            if postgres_url:
+                drop_postgres(schema)
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)
