@@ -63,7 +63,7 @@ def create_user(
     if role != "operator" and account_ids:
         raise InvalidInput(f"an {role} has no account scope: --account is for operators only")
     if role not in ("reviewer", "lead") and region_code:
-        raise InvalidInput(f"an {role} has no region scope: --region is for reviewers and leads only")
+        raise InvalidInput(f"an {role} has no region scope: --region is for leads and reviewers only")
     if region_code:
         region_code = known_region(session=session, code=region_code)
     if session.scalar(select(User.id).where(func.lower(User.username) == username)) is not None:

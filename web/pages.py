@@ -63,7 +63,6 @@ from web.auth import (
 from web.service import (
     account_scores,
     assessment_json,
-    assessment_passed,
     crawl_failures,
     finding_view,
     findings_for_account,
@@ -781,7 +780,7 @@ def office_page(request: Request, region: str | None = Query(None, max_length=6)
             current,
             by_region=by_region,
             region_names=region_names,
-            latest={k: {**assessment_json(v), "passed": assessment_passed(v)} for k, v in latest.items()},
+            latest={k: assessment_json(v) for k, v in latest.items()},
             inactive=inactive_accounts(session=session, scope=current.scope, now=_now(request)),
             failures=crawl_failures(session=session, scope=current.scope),
             reports=list_report_files(_settings(request).resolved_report_dir),

@@ -147,9 +147,9 @@ def assessment_json(assessment: Any) -> dict[str, Any]:
     components = assessment.components or {}
     return {
         "month": assessment.month,
-        "revision": getattr(assessment, "revision", 1),
+        "revision": assessment.revision,
         "total": assessment.total,
-        "passed": assessment_passed(assessment),
+        "passed": assessment.passed,
         "veto_reasons": assessment.veto_reasons or [],
         "deductions": list(components.get("deductions", [])),
         "bonuses": list(components.get("bonuses", [])),
@@ -162,14 +162,6 @@ def assessment_json(assessment: Any) -> dict[str, Any]:
         "scoring_version": assessment.scoring_version,
         "created_at": assessment.created_at,
     }
-
-
-def assessment_passed(assessment: Any) -> bool:
-    passed = getattr(assessment, "passed", None)
-    if passed is not None:
-        return bool(passed)
-    # This branch's model has no `passed` column (issue-8 adds it): no veto and at least 60 points.
-    return not assessment.veto_reasons and assessment.total >= 60
 
 
 def account_scores(

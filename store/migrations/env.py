@@ -30,10 +30,16 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
 
 
 with engine.connect() as connection:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # Batch migrations rebuild a SQLite table (copy, drop, rename); with foreign keys enforced,
+        # dropping a table that other rows reference (findings, under reviews) fails. The pragma
+        # only takes effect outside a transaction, so it is set before the migration begins.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
         render_item=render_item,
         include_object=include_object,
@@ -41,3 +47,6 @@ with engine.connect() as connection:
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()
+    if sqlite:
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()

@@ -221,7 +221,9 @@ def seed(session_factory: sessionmaker[Session]) -> dict[str, int]:
                 Assessment(
                     account_id=account_id,
                     month="2026-10",
+                    revision=1,
                     total=92.0,
+                    passed=True,
                     components={
                         "deductions": [
                             {
