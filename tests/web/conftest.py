@@ -237,6 +237,7 @@ def seed(session_factory: sessionmaker[Session]) -> dict[str, int]:
                         "bonuses": [],
                     },
                     veto_reasons=[],
+                    digest=f"test-{account_id}",
                     scoring_version="s-test",
                 )
             )
