@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,16 +11,18 @@ import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from reports.scoring import ScoringError, load_scoring
-from store.errors import GovwatchError
+from reports.scoring import load_scoring
 
 console = Console()
-err = Console(stderr=True)
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]error:[/red] {message}")
-    raise typer.Exit(1)
+@contextmanager
+def _spinner(name: str) -> Iterator[Callable[[str], None]]:
+    """A transient spinner whose description the job's progress messages replace."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(name, total=None)
+        yield lambda message: bar.update(task, description=message)
 
 
 def assess(
@@ -32,28 +36,17 @@ def assess(
     from govwatch.context import open_store
     from reports.assessment import assess_month
 
-    try:
-        rules = load_scoring(scoring)
-        session_factory = open_store()
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("assess", total=None)
-            summary = assess_month(
-                session_factory=session_factory,
-                month=month,
-                region=region,
-                now=datetime.now(UTC),
-                scoring=rules,
-                progress=lambda message: bar.update(task, description=message),
-            )
-    except (GovwatchError, ScoringError) as error:
-        _fail(str(error))
-        return
+    rules = load_scoring(scoring)
+    session_factory = open_store()
+    with _spinner("assess") as progress:
+        summary = assess_month(
+            session_factory=session_factory,
+            month=month,
+            region=region,
+            now=datetime.now(UTC),
+            scoring=rules,
+            progress=progress,
+        )
     console.print(
         f"{summary.month}{' region ' + region if region else ''} (scoring {summary.scoring_version}): "
         f"{summary.accounts} accounts, {summary.passed} passed, {summary.failed} failed "
@@ -78,30 +71,19 @@ def report(
     from govwatch.settings import get_settings
     from reports.render import write_region_reports
 
-    try:
-        rules = load_scoring(scoring)
-        out_dir = out or get_settings().resolved_report_dir
-        session_factory = open_store()
-        with Progress(
-            SpinnerColumn(),
-            TextColumn("{task.description}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        ) as bar:
-            task = bar.add_task("report", total=None)
-            paths = write_region_reports(
-                session_factory=session_factory,
-                month=month,
-                region=region,
-                formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
-                out_dir=out_dir,
-                now=datetime.now(UTC),
-                scoring=rules,
-                progress=lambda message: bar.update(task, description=message),
-            )
-    except (GovwatchError, ScoringError) as error:
-        _fail(str(error))
-        return
+    rules = load_scoring(scoring)
+    out_dir = out or get_settings().resolved_report_dir
+    session_factory = open_store()
+    with _spinner("report") as progress:
+        paths = write_region_reports(
+            session_factory=session_factory,
+            month=month,
+            region=region,
+            formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+            out_dir=out_dir,
+            now=datetime.now(UTC),
+            scoring=rules,
+            progress=progress,
+        )
     for path in paths:
         console.print(str(path))

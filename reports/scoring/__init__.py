@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from store.errors import InvalidInput
+
 SCORING_DIR = Path(__file__).parent
 DEFAULT_SCORING = SCORING_DIR / "default.toml"
 
 
-class ScoringError(ValueError):
+class ScoringError(InvalidInput, ValueError):
     """A scoring file that cannot be used (missing keys, wrong types)."""
 
 

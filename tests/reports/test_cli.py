@@ -35,9 +35,9 @@ def test_assess_then_report_from_the_command_line(tmp_path: Path) -> None:
     month = datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")  # an interim check of this month
 
     bad = run_cli(tmp_path, "assess", "--month", "2026-13")
-    assert bad.returncode == 1 and "must be written YYYY-MM" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode == 2 and "must be written YYYY-MM" in bad.stderr and "Traceback" not in bad.stderr
     missing = run_cli(tmp_path, "report", "--month", "2020-01")
-    assert missing.returncode == 1 and "govwatch assess --month 2020-01" in missing.stderr
+    assert missing.returncode == 2 and "govwatch assess --month 2020-01" in missing.stderr
 
     first = run_cli(tmp_path, "assess", "--month", month)
     assert first.returncode == 0, first.stderr
