@@ -14,9 +14,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from govwatch.output import clean_text
 from govwatch.settings import Settings, get_settings
 from scheduler.context import JobContext, process_holder
 from scheduler.jobs import (
@@ -95,13 +97,14 @@ def print_findings_table(
     table = Table("account", "post", "category", "score", "source", "evidence", title="findings")
     for finding, title, account in rows:
         evidence = " | ".join(str(span.get("text", ""))[:40] for span in (finding.spans or [])[:3])
+        # Crawled text is hostile: control characters escaped, no Rich markup interpreted.
         table.add_row(
-            account,
-            (title or f"post {finding.post_id}")[:24],
+            Text(clean_text(account)),
+            Text(clean_text((title or f"post {finding.post_id}")[:24])),
             finding.category,
             f"{finding.score:.2f}",
             finding.source[:32],
-            evidence,
+            Text(clean_text(evidence)),
         )
     out.print(table)
 

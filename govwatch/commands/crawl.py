@@ -81,22 +81,25 @@ def inspect(
         f"kind [bold]{result['kind']}[/]  status [bold {colour}]{result['status']}[/]  "
         f"posts {len(result['posts'])}"
     )
+    # Everything below comes from the fetched page: hostile text, so no markup and no raw controls.
     if result["error"]:
-        console.print(f"[{colour}]{result['error']}[/]")
+        console.print(Text(clean_text(result["error"]), style=colour))
     for post in result["posts"]:
-        console.print(
-            f"\n[bold]{post['title'] or '(no title)'}[/]  [dim]{post['published_at'] or 'no date'}  "
-            f"key={post['key']}[/]"
+        heading = Text("\n")
+        heading.append(clean_text(post["title"] or "(no title)"), style="bold")
+        heading.append(
+            f"  {clean_text(post['published_at'] or 'no date')}  key={clean_text(post['key'])}", style="dim"
         )
+        console.print(heading)
         byline = " / ".join(filter(None, [post["account"], post["author"]]))
         if byline:
-            console.print(f"[dim]{byline}[/]")
+            console.print(Text(clean_text(byline), style="dim"))
         if post["metrics"]:
-            console.print(f"[dim]{post['metrics']}[/]")
-        text = post["text"]
-        console.print(text[:300] + ("…" if len(text) > 300 else ""), markup=False)
+            console.print(Text(clean_text(post["metrics"]), style="dim"))
+        text = clean_text(post["text"])
+        console.print(Text(text[:300] + ("…" if len(text) > 300 else "")))
     if result["next"]:
-        console.print(f"\nnext page: {result['next']}")
+        console.print(Text(f"\nnext page: {clean_text(result['next'])}"))
 
 
 def _fetchable_url(url: str) -> str:
