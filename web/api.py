@@ -14,18 +14,17 @@ from store.reviews import (
     MAX_NOTE_CHARS,
     actor_of,
     claim_finding,
-    count_review_queue,
     decide_appeal,
     decide_finding,
     file_appeal,
     list_reason_codes,
-    list_review_queue,
     reopen_finding,
     undo_decision,
 )
 from store.scopes import get_scoped_appeal, get_scoped_finding, list_scoped_accounts
 from web.auth import Current, check_csrf, current_user, end_session, sign_in, start_session
 from web.service import (
+    QUEUE_COUNT_CAP,
     account_json,
     account_scores,
     appeal_json,
@@ -34,6 +33,7 @@ from web.service import (
     finding_view,
     pending_appeals,
     queue_filter,
+    review_queue_page,
 )
 from web.views import finding_json
 
@@ -77,9 +77,6 @@ class Page(BaseModel):
     more: bool = Field(False, description="True when there are more matches than `total` says.")
     page: int
     per_page: int
-
-
-COUNT_CAP = 1000
 
 
 def _now(request: Request) -> datetime:
@@ -153,18 +150,13 @@ def list_findings(
             date_from=date_from,
             date_to=date_to,
         )
-        rows = list_review_queue(
-            session=session,
-            scope=current.scope,
-            filters=filters,
-            limit=per_page,
-            offset=(page - 1) * per_page,
+        rows, total = review_queue_page(
+            session=session, scope=current.scope, filters=filters, page=page, per_page=per_page
         )
-        total = count_review_queue(session=session, scope=current.scope, filters=filters, cap=COUNT_CAP)
         return Page(
             items=[finding_json(f, now) for f in rows],
-            total=min(total, COUNT_CAP),
-            more=total > COUNT_CAP,
+            total=min(total, QUEUE_COUNT_CAP),
+            more=total > QUEUE_COUNT_CAP,
             page=page,
             per_page=per_page,
         )

@@ -26,7 +26,6 @@ from store.reviews import (
     actor_of,
     claim_finding,
     count_matching,
-    count_review_queue,
     decide_appeal,
     decide_finding,
     decide_findings,
@@ -61,6 +60,7 @@ from web.auth import (
     start_session,
 )
 from web.service import (
+    QUEUE_COUNT_CAP,
     account_scores,
     assessment_json,
     crawl_failures,
@@ -72,6 +72,7 @@ from web.service import (
     operator_appeals,
     pending_appeals,
     queue_filter,
+    review_queue_page,
 )
 from web.views import (
     CATEGORY_LABELS,
@@ -91,7 +92,6 @@ router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "govwatch_login_csrf"
 ROLE_LABELS = {"admin": "管理员", "reviewer": "审核员", "lead": "领导", "operator": "运营者"}
 ACCOUNT_CHOICES = 150
-COUNT_CAP = 1000  # the queue says "1000+" beyond this: counting all 100,000 costs more than the page
 HOME = {"admin": "/admin/users", "reviewer": "/queue", "lead": "/office", "operator": "/my"}
 
 
@@ -298,14 +298,9 @@ def queue_page(
                 "date_to": date_to,
             }
         )
-        rows = list_review_queue(
-            session=session,
-            scope=current.scope,
-            filters=filters,
-            limit=per_page,
-            offset=(page - 1) * per_page,
+        rows, total = review_queue_page(
+            session=session, scope=current.scope, filters=filters, page=page, per_page=per_page
         )
-        total = count_review_queue(session=session, scope=current.scope, filters=filters, cap=COUNT_CAP)
         now = _now(request)
         items = [
             {
@@ -325,7 +320,7 @@ def queue_page(
             current,
             items=items,
             total=total,
-            count_cap=COUNT_CAP,
+            count_cap=QUEUE_COUNT_CAP,
             has_next=len(rows) == per_page,
             page=page,
             per_page=per_page,

@@ -29,9 +29,11 @@ from store.reviews import (
     QueueFilter,
     appeal_deadline,
     confirming_review,
+    count_review_queue,
     finding_history,
     list_appeals,
     list_reason_codes,
+    list_review_queue,
 )
 from store.scopes import Scope, account_condition, finding_condition, get_scoped_account
 from web.views import evidence_text, finding_json, metrics, reason_lines, safe_url, segments
@@ -308,3 +310,17 @@ __all__ = [
     "reason_lines",
     "safe_url",
 ]
+
+
+# The queue counts at most this many matches ("1000+" beyond): counting 100,000 costs more than the page.
+QUEUE_COUNT_CAP = 1000
+
+
+def review_queue_page(
+    *, session: Session, scope: Scope, filters: QueueFilter, page: int, per_page: int
+) -> tuple[list[Finding], int]:
+    """One page of the reviewer queue and the number of matches, counted up to QUEUE_COUNT_CAP."""
+    rows = list_review_queue(
+        session=session, scope=scope, filters=filters, limit=per_page, offset=(page - 1) * per_page
+    )
+    return rows, count_review_queue(session=session, scope=scope, filters=filters, cap=QUEUE_COUNT_CAP)
