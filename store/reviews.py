@@ -713,12 +713,142 @@ def list_review_queue(
     return list(session.scalars(query).unique())
 
 
+@dataclass(frozen=True, slots=True)
+class QueueAccount:
+    name: str
+    platform: str
+    region_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePost:
+    title: str | None
+    url: str | None
+    text: str
+    published_at: datetime | None
+    status: str
+    reads: int | None
+    likes: int | None
+    shares: int | None
+    comments: int | None
+    wows: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """A queue row as plain values: what the queue page and GET /api/findings show of a finding.
+
+    Read with one Core query (no ORM identity map, no lazy attributes): building 50 Finding, Post
+    and Account objects per page cost more than the query itself.
+    """
+
+    id: int
+    account_id: int
+    post_id: int | None
+    category: str
+    score: float
+    spans: list[Any]
+    source: str
+    detail: dict[str, Any]
+    model_version: str
+    rules_version: str
+    state: str
+    created_at: datetime
+    version: int
+    claimed_by: int | None
+    account: QueueAccount
+    post: QueuePost | None
+
+
+_QUEUE_POST_COLUMNS = (
+    "title",
+    "url",
+    "text",
+    "published_at",
+    "status",
+    "reads",
+    "likes",
+    "shares",
+    "comments",
+    "wows",
+)
+
+
+def list_review_queue_items(
+    *, session: Session, scope: Any, filters: QueueFilter, limit: int = 50, offset: int = 0
+) -> list[QueueItem]:
+    """The same rows as `list_review_queue`, in the same order, as plain QueueItem values."""
+    from store.models import Account, Post
+
+    # Page the findings first (the index walk stops at the page), then join only those rows.
+    page = (
+        select(Finding.id)
+        .where(*_queue_conditions(scope, filters))
+        .order_by(Finding.score.desc(), Finding.created_at, Finding.id)
+        .limit(limit)
+        .offset(offset)
+        .subquery()
+    )
+    query = (
+        select(
+            Finding.id,
+            Finding.account_id,
+            Finding.post_id,
+            Finding.category,
+            Finding.score,
+            Finding.spans,
+            Finding.source,
+            Finding.detail,
+            Finding.model_version,
+            Finding.rules_version,
+            Finding.state,
+            Finding.created_at,
+            Finding.version,
+            Finding.claimed_by,
+            Account.name,
+            Account.platform,
+            Account.region_code,
+            Post.id,
+            *(getattr(Post, c) for c in _QUEUE_POST_COLUMNS),
+        )
+        .join(page, page.c.id == Finding.id)
+        .join(Account, Account.id == Finding.account_id)
+        .outerjoin(Post, Post.id == Finding.post_id)
+        .order_by(Finding.score.desc(), Finding.created_at, Finding.id)
+    )
+    items = []
+    # On the connection: a plain Core result, without the ORM's row-loading layer.
+    for row in session.connection().execute(query):
+        post = None if row[17] is None else QueuePost(*row[18:])
+        items.append(
+            QueueItem(
+                id=row[0],
+                account_id=row[1],
+                post_id=row[2],
+                category=row[3],
+                score=row[4],
+                spans=row[5] or [],
+                source=row[6],
+                detail=row[7] or {},
+                model_version=row[8],
+                rules_version=row[9],
+                state=row[10],
+                created_at=row[11],
+                version=row[12],
+                claimed_by=row[13],
+                account=QueueAccount(name=row[14], platform=row[15], region_code=row[16]),
+                post=post,
+            )
+        )
+    return items
+
+
 def count_review_queue(*, session: Session, scope: Any, filters: QueueFilter, cap: int = 10_000) -> int:
     """How many findings match, counted up to `cap` (the page says "10000+" beyond it)."""
     from sqlalchemy import func
 
     inner = select(Finding.id).where(*_queue_conditions(scope, filters)).limit(cap + 1).subquery()
-    return int(session.scalar(select(func.count()).select_from(inner)) or 0)
+    return int(session.connection().scalar(select(func.count()).select_from(inner)) or 0)
 
 
 def count_matching(*, session: Session, scope: Any, filters: QueueFilter, finding_ids: Sequence[int]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from govwatch.settings import Settings
 from store.errors import GovwatchError, NotFound
@@ -58,6 +59,9 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.clock = clock
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    # Templates ship with the package: compiled once per process, with no stat of every template
+    # file (and those it extends and imports) on each render.
+    templates.env.auto_reload = False
     # JSON as readable text (Chinese stays Chinese); autoescape still escapes it for HTML.
     templates.env.filters["jsontext"] = lambda value: json.dumps(value, ensure_ascii=False, default=str)
     app.state.templates = templates
@@ -65,18 +69,7 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
 
-    @app.middleware("http")
-    async def security_headers(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        if request.url.path != "/static" and not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(SecurityHeaders)
 
     def is_api(request: Request) -> bool:
         return request.url.path.startswith("/api/") or request.url.path == "/api"
@@ -131,6 +124,44 @@ def create_app(
         return templates.TemplateResponse(request, "docs.html", {"schema": app.openapi(), "current": None})
 
     return app
+
+
+_SECURITY_HEADERS = (
+    (b"content-security-policy", PAGE_CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"referrer-policy", b"no-referrer"),
+)
+
+
+class SecurityHeaders:
+    """Adds the security headers a response has not set itself, and no-store outside /static.
+
+    A plain ASGI middleware: Starlette's BaseHTTPMiddleware (`@app.middleware("http")`) runs every
+    request through a task group and memory streams, which cost more CPU than a small handler.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        defaults = _SECURITY_HEADERS
+        if path != "/static" and not path.startswith("/static/"):
+            defaults = (*defaults, (b"cache-control", b"no-store"))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend((name, value) for name, value in defaults if name not in present)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _jsonable(value: Any) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,13 +28,14 @@ from store.models import (
 from store.regions import region_code_problem
 from store.reviews import (
     QueueFilter,
+    QueueItem,
     appeal_deadline,
     confirming_review,
     count_review_queue,
     finding_history,
     list_appeals,
     list_reason_codes,
-    list_review_queue,
+    list_review_queue_items,
 )
 from store.scopes import Scope, account_condition, finding_condition, get_scoped_account
 from web.views import evidence_text, finding_json, metrics, reason_lines, safe_url, segments
@@ -316,11 +318,34 @@ __all__ = [
 QUEUE_COUNT_CAP = 1000
 
 
+# A count that reached the cap is kept this long per worker process. Such a count reads as "1000+",
+# and a queue that long does not drop below the cap in a few seconds of decisions; a count below
+# the cap is exact and always fresh (it is also the cheap one: it reads fewer rows).
+CAPPED_COUNT_SECONDS = 5.0
+_capped_counts: dict[tuple[Scope, QueueFilter], float] = {}
+
+
 def review_queue_page(
     *, session: Session, scope: Scope, filters: QueueFilter, page: int, per_page: int
-) -> tuple[list[Finding], int]:
+) -> tuple[list[QueueItem], int]:
     """One page of the reviewer queue and the number of matches, counted up to QUEUE_COUNT_CAP."""
-    rows = list_review_queue(
+    rows = list_review_queue_items(
         session=session, scope=scope, filters=filters, limit=per_page, offset=(page - 1) * per_page
     )
-    return rows, count_review_queue(session=session, scope=scope, filters=filters, cap=QUEUE_COUNT_CAP)
+    return rows, capped_queue_count(session=session, scope=scope, filters=filters)
+
+
+def capped_queue_count(*, session: Session, scope: Scope, filters: QueueFilter) -> int:
+    key = (scope, filters)
+    now = monotonic()
+    until = _capped_counts.get(key)
+    if until is not None and now < until:
+        return QUEUE_COUNT_CAP + 1
+    total = count_review_queue(session=session, scope=scope, filters=filters, cap=QUEUE_COUNT_CAP)
+    if total > QUEUE_COUNT_CAP:
+        if len(_capped_counts) > 10_000:  # many distinct filters: start over rather than grow
+            _capped_counts.clear()
+        _capped_counts[key] = now + CAPPED_COUNT_SECONDS
+    else:
+        _capped_counts.pop(key, None)
+    return total

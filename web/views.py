@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import Finding, PostVersion
+from store.reviews import QueueItem
 
 CATEGORY_LABELS = {
     "marketing": "商业营销",
@@ -124,7 +125,7 @@ def segments(text: str, spans: list[dict[str, Any]]) -> list[Segment]:
     return pieces
 
 
-def reason_lines(finding: Finding) -> list[str]:
+def reason_lines(finding: Finding | QueueItem) -> list[str]:
     """The reason in plain Chinese: the rules' descriptions, or the model's score and passage."""
     detail = finding.detail or {}
     lines = [CATEGORY_REASONS.get(finding.category, finding.category)]
@@ -160,7 +161,7 @@ def metrics(post: Any) -> dict[str, int]:
     return {label: value for key, label in labels.items() if (value := getattr(post, key, None)) is not None}
 
 
-def finding_json(finding: Finding, now: datetime) -> dict[str, Any]:
+def finding_json(finding: Finding | QueueItem, now: datetime) -> dict[str, Any]:
     post = finding.post
     return {
         "id": finding.id,
