@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, select, true
+from sqlalchemy import ColumnElement, Row, false, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from store.errors import NotFound
@@ -88,9 +88,7 @@ def account_condition(
     if region_code is not None:
         return region_code.startswith(prefix, autoescape=True)
     # Not joined: a subquery on accounts keeps the condition usable on findings alone.
-    return account_id.in_(
-        select(Account.id).where(Account.region_code.startswith(prefix, autoescape=True))
-    )
+    return account_id.in_(select(Account.id).where(Account.region_code.startswith(prefix, autoescape=True)))
 
 
 def finding_condition(scope: Scope) -> ColumnElement[bool]:
@@ -159,9 +157,9 @@ def get_scoped_appeal(*, session: Session, scope: Scope, appeal_id: int) -> Appe
     return appeal
 
 
-def scoped_regions(*, session: Session, scope: Scope) -> list[Region]:
-    """The regions a user can filter by."""
-    query = select(Region).order_by(Region.code)
+def scoped_regions(*, session: Session, scope: Scope) -> list[Row[tuple[str, str]]]:
+    """The regions a user can filter by, as (code, name) rows (they fill a list on every queue page)."""
+    query = select(Region.code, Region.name).order_by(Region.code)
     if scope.is_operator:
         query = query.where(
             Region.code.in_(select(Account.region_code).where(Account.id.in_(scope.account_ids or (-1,))))
@@ -171,7 +169,7 @@ def scoped_regions(*, session: Session, scope: Scope) -> list[Region]:
         if prefix is None:
             return []
         query = query.where(Region.code.startswith(prefix, autoescape=True))
-    return list(session.scalars(query))
+    return list(session.connection().execute(query))
 
 
 def _prefix_of(code: str) -> str:
@@ -204,4 +202,4 @@ def scoped_account_names(*, session: Session, scope: Scope, limit: int = 300) ->
         .order_by(Account.name, Account.id)
         .limit(limit)
     )
-    return [(row[0], row[1]) for row in session.execute(query)]
+    return [(row[0], row[1]) for row in session.connection().execute(query)]

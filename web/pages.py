@@ -332,12 +332,18 @@ def queue_page(
             accounts=accounts,
             account_choices=ACCOUNT_CHOICES,
             platforms=PLATFORMS,
-            reasons={
-                d: list_reason_codes(session=session, decision=d) for d in ("confirm", "dismiss", "escalate")
-            },
+            reasons=_reasons_by_decision(session),
             done=done,
             bulk=bool(params) and current.scope.can_review,
         )
+
+
+def _reasons_by_decision(session: Any) -> dict[str, list[Any]]:
+    """The active reason codes for each decision, in their order, read in one query."""
+    reasons: dict[str, list[Any]] = {d: [] for d in ("confirm", "dismiss", "escalate")}
+    for reason in list_reason_codes(session=session):
+        reasons.setdefault(reason.decision, []).append(reason)
+    return reasons
 
 
 def _excerpt(finding: Any, context: int = 40) -> list[Any]:
