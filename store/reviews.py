@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, update
@@ -774,10 +775,11 @@ _QUEUE_POST_COLUMNS = (
 )
 
 
-def list_review_queue_items(
-    *, session: Session, scope: Any, filters: QueueFilter, limit: int = 50, offset: int = 0
-) -> list[QueueItem]:
-    """The same rows as `list_review_queue`, in the same order, as plain QueueItem values."""
+@lru_cache(maxsize=512)
+def _queue_items_statement(scope: Any, filters: QueueFilter, limit: int, offset: int) -> Any:
+    """The queue page's SELECT, built once per scope, filters and page: building the expression
+    (and its cache key) cost about as much as running it. Scope and filters are frozen values.
+    """
     from store.models import Account, Post
 
     # Page the findings first (the index walk stops at the page), then join only those rows.
@@ -789,7 +791,7 @@ def list_review_queue_items(
         .offset(offset)
         .subquery()
     )
-    query = (
+    return (
         select(
             Finding.id,
             Finding.account_id,
@@ -816,6 +818,13 @@ def list_review_queue_items(
         .outerjoin(Post, Post.id == Finding.post_id)
         .order_by(Finding.score.desc(), Finding.created_at, Finding.id)
     )
+
+
+def list_review_queue_items(
+    *, session: Session, scope: Any, filters: QueueFilter, limit: int = 50, offset: int = 0
+) -> list[QueueItem]:
+    """The same rows as `list_review_queue`, in the same order, as plain QueueItem values."""
+    query = _queue_items_statement(scope, filters, limit, offset)
     items = []
     # On the connection: a plain Core result, without the ORM's row-loading layer.
     for row in session.connection().execute(query):
