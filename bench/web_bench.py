@@ -4,7 +4,9 @@ A database with 1,000,000 posts and 100,000 open findings is built with bulk ins
 on SQLite, COPY on PostgreSQL), `govwatch serve` runs on it on 127.0.0.1, and 20 clients signed in
 as a province-wide reviewer fetch pages. Target: p95 under 150 ms. Baseline in the same run:
 GET /api/me (session check and one row) under the same load, so the printed ratio shows what the
-queue itself costs on this machine, whatever its speed today.
+queue itself costs on this machine, whatever its speed today. The clients are a small keep-alive
+HTTP/1.1 loop on asyncio rather than httpx, because they share the cores with the server; the CPU
+they spend per request is printed with each line.
 """
 
 from __future__ import annotations
