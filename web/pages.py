@@ -82,6 +82,7 @@ from web.views import (
     reason_lines,
     safe_url,
     segments,
+    segments_html,
     waiting,
 )
 
@@ -306,7 +307,7 @@ def queue_page(
             {
                 "finding": f,
                 "waiting": waiting(f.created_at, now),
-                "excerpt": _excerpt(f),
+                "excerpt": segments_html(_excerpt(f)),
                 "reason": reason_lines(f)[0],
             }
             for f in rows
