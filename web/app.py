@@ -149,7 +149,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
-        defaults = _SECURITY_HEADERS
+        defaults: tuple[tuple[bytes, bytes], ...] = _SECURITY_HEADERS
         if path != "/static" and not path.startswith("/static/"):
             defaults = (*defaults, (b"cache-control", b"no-store"))
 
