@@ -1,10 +1,12 @@
-"""Training posts made by inserting real violating messages into legitimate official posts.
+"""Training posts made by inserting violating passages into other legitimate official posts.
 
-In an official account a violation is usually one passage of a long, formal post. The public
-data has violating messages (SMS ads, rumours, gambling spam) and formal legitimate texts (work
-reports, news items), but no post that holds both; the own corpus has some. These rows teach
-the model, and the threshold search, what such a post looks like. They are made from training
-rows only, so nothing inserted ever reaches an evaluation split.
+In an official account a violation is usually one passage of a long, formal post. The own
+corpus's positives quote their violating passage (`evidence`); inserted into its long legitimate
+posts, each passage is seen in many settings, so the model learns the passage, not the post
+around it. Only the own corpus is used: messages from the public data (SMS ads, 2012–2016 Weibo
+rumours) inserted into news and work reports made the model flag that news (measured on dev:
+legitimate posts flagged 0.7% → 1.7%). Made from training rows only, so nothing inserted
+ever reaches an evaluation split.
 """
 
 from __future__ import annotations
@@ -18,10 +20,6 @@ from classifier.passages import split_passages
 
 __all__ = ["augmented_rows"]
 
-# Public strata of formal, legitimate official text that stand in for a post's host paragraphs.
-# Not the news posts collected beside the rumours (weibo_mm17_nonrumor): a rumour inserted into
-# its own collection's news would teach the model that such news is a rumour.
-FORMAL_STRATA = ("gov_work_report", "xinwenlianbo")
 MODEL_CATEGORIES = ("marketing", "unverified", "harmful")
 # An inserted message longer than this is not one passage any more.
 MAX_INSERT_CHARS = 200
@@ -35,29 +33,20 @@ def augmented_rows(
     never look like a violation)."""
     rng = random.Random(seed)
     long_hosts = [r for r in rows if r.label == "ok" and split_passages(r.text)]
-    formal: dict[str, list[LabelledRow]] = defaultdict(list)
-    for row in rows:
-        if row.label == "ok" and row.stratum in FORMAL_STRATA and len(row.text) <= 400:
-            formal[row.stratum].append(row)
-    strata = sorted(formal)
-    if not long_hosts and not strata:
+    if not long_hosts:
         return []
 
     def host() -> tuple[list[str], str | None, str]:
-        if long_hosts and (not strata or rng.random() < 0.5):
-            chosen = rng.choice(long_hosts)
-            return [p for p in chosen.text.split("\n") if p.strip()], chosen.title, _key(chosen)
-        pool = formal[rng.choice(strata)]
-        parts = rng.sample(pool, min(len(pool), rng.randint(2, 4)))
-        return [p.text for p in parts], None, "+".join(_key(p) for p in parts)
+        chosen = rng.choice(long_hosts)
+        return [p for p in chosen.text.split("\n") if p.strip()], chosen.title, _key(chosen)
 
     inserts: dict[str, list[tuple[str, LabelledRow]]] = defaultdict(list)
     for row in rows:
         category = "unverified" if row.label == "unverified" else row.label
         if category not in MODEL_CATEGORIES:
             continue
-        piece = row.evidence or (row.text if len(row.text) <= MAX_INSERT_CHARS else None)
-        if piece and piece.strip():
+        piece = row.evidence
+        if piece and piece.strip() and len(piece) <= MAX_INSERT_CHARS:
             inserts[category].append((piece.strip(), row))
 
     out: list[LabelledRow] = []
