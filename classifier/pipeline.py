@@ -46,6 +46,12 @@ DEFAULT_THRESHOLDS = {
 # The model reads at most this many (normalised) characters of a post: enough for any real
 # post, and it bounds the time a pasted 1 MB page takes. Rules always read everything.
 MODEL_CHAR_LIMIT = 20_000
+# A passage judged alone has lost its post's framing: the anti-fraud warning that quotes a scam
+# script, the debunking post that quotes the rumour. Where the rules find such a framing in the
+# post (a context whose factor is at most this), passage probabilities are lowered by its factor.
+# Milder contexts (an official notice) do not: a tutoring advert at the end of an exam notice is
+# exactly what passages are scored to find.
+FRAMING_CONTEXT_FACTOR = 0.25
 MAX_SPANS = 20
 MAX_SENTENCES = 64
 MIN_CHINESE = 20
@@ -239,6 +245,7 @@ class Classifier:
             index = self._class_index.get(category)
             p = float(proba[index]) if index is not None else 0.0
             q = float(passage_proba[index]) if index is not None and passage_proba is not None else 0.0
+            q *= framing_factor(self.rules, rules.contexts, category)
             rule_fired = r >= flag
             passage_fired = index is not None and q >= self.thresholds[f"passage_{category}"]
             if passage_fired:
@@ -344,6 +351,18 @@ class Classifier:
             for k, (category_k, score, detail, found) in enumerate(partial[i]):
                 if category_k == category and all((s.start, s.end, s.field) != key for s in found):
                     partial[i][k] = (category_k, score, detail, [*found, span][: MAX_SPANS + 1])
+
+
+def framing_factor(rules: RuleSet, present: Iterable[str], category: str) -> float:
+    """The factor by which a post's framing contexts lower its passages' `category` probability."""
+    factors = [
+        rules.contexts[c].factor
+        for c in present
+        if c in rules.contexts
+        and category in rules.contexts[c].categories
+        and rules.contexts[c].factor <= FRAMING_CONTEXT_FACTOR
+    ]
+    return min(factors, default=1.0)
 
 
 def best_passages(p_proba: np.ndarray, owners: np.ndarray, n_posts: int) -> tuple[np.ndarray, np.ndarray]:

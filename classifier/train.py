@@ -334,19 +334,27 @@ _RULE_CATS = ("marketing", "unverified", "harmful", "privacy", "expression")
 _MODEL_CATS = ("marketing", "unverified", "harmful")
 
 
-def _rule_scores(rules: Any, docs: Sequence[str]) -> np.ndarray:
+def _rule_scores(rules: Any, docs: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Rule scores (n × 5 categories) and the framing factor of each post's passages (n × 4
+    classes, see pipeline.framing_factor)."""
+    from classifier.pipeline import framing_factor
+
     scores = np.zeros((len(docs), len(_RULE_CATS)))
+    factors = np.ones((len(docs), len(CLASSES)))
     for i, doc in enumerate(docs):
-        for category, evidence in rules.evaluate(doc).categories.items():
+        result = rules.evaluate(doc)
+        for category, evidence in result.categories.items():
             scores[i, _RULE_CATS.index(category)] = evidence.score
-    return scores
+        for category in _MODEL_CATS:
+            factors[i, CLASSES.index(category)] = framing_factor(rules, result.contexts, category)
+    return scores, factors
 
 
 def score_rows(classifier: Any, rows: Sequence[LabelledRow]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rule scores (n × 5 categories), model probabilities (n × 4 classes) and each class's best
     passage probability (n × 4) for rows, as the pipeline computes them."""
     docs = [document_text(row.text, row.title) for row in rows]
-    rule_scores = _rule_scores(classifier.rules, docs)
+    rule_scores, factors = _rule_scores(classifier.rules, docs)
     probas: list[np.ndarray] = []
     passage: list[np.ndarray] = []
     for i in range(0, len(docs), 512):
@@ -359,7 +367,7 @@ def score_rows(classifier: Any, rows: Sequence[LabelledRow]) -> tuple[np.ndarray
         probas.append(scores.proba)
         passage.append(scores.passage_proba)
     empty = np.zeros((0, len(CLASSES)))
-    return rule_scores, np.vstack(probas or [empty]), np.vstack(passage or [empty])
+    return rule_scores, np.vstack(probas or [empty]), np.vstack(passage or [empty]) * factors
 
 
 def decide(
@@ -409,8 +417,8 @@ def tune_thresholds(
     passage_proba: np.ndarray | None = None,
     in_domain: np.ndarray | None = None,
     corpus: np.ndarray | None = None,
-    ok_flag_budget: float = 0.008,
-    in_domain_ok_budget: float = 0.03,
+    ok_flag_budget: float = 0.005,
+    in_domain_ok_budget: float = 0.02,
 ) -> dict[str, float]:
     """Model thresholds (per category), the joint threshold and the passage thresholds.
 
@@ -420,7 +428,9 @@ def tune_thresholds(
     `ok_flag_budget` of the public `ok` texts, punctuated and unpunctuated alike (many Weibo posts
     carry no punctuation), and at most `in_domain_ok_budget` of the own corpus's legitimate
     posts, which include the hard negatives. A false flag costs a reviewer's time and an office's trust,
-    so the budgets bind before F1 does. Post thresholds are searched first (passages off), then
+    so the budgets bind before F1 does. The budgets sit below the targets (1% public, 3% in-domain)
+    because the shipped model, trained on all folds, flags more legitimate posts than the fold
+    models do: measured on dev, about twice the out-of-fold rate. Post thresholds are searched first (passages off), then
     the passage thresholds with them fixed.
     """
     gold_arr = np.array(gold)
@@ -576,14 +586,14 @@ def build_model(
     rules = RuleSet.load(rules_dir)
     if oof is not None:
         posts = oof.posts()
-        rule_scores = _rule_scores(rules, [oof.texts[i] for i in posts])
+        rule_scores, factors = _rule_scores(rules, [oof.texts[i] for i in posts])
         model.thresholds = tune_thresholds(
             rule_scores,
             oof.proba[posts],
             [oof.labels[i] for i in posts],
             rules.flag_threshold,
             is_norm=oof.is_norm[posts],
-            passage_proba=oof.passage_proba() if config.passages else None,
+            passage_proba=oof.passage_proba() * factors if config.passages else None,
             in_domain=oof.in_domain[posts],
             corpus=oof.corpus[posts],
         )
