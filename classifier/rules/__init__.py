@@ -26,7 +26,7 @@ import ahocorasick_rs
 from classifier.normalize import normalize
 from classifier.rules.congress import ANCHORS as CONGRESS_ANCHORS
 from classifier.rules.congress import CongressTable
-from classifier.rules.nearmiss import near_misses, read_lookalikes, read_phrases
+from classifier.rules.nearmiss import joins_a_word, near_misses, read_lookalikes, read_phrases
 from classifier.rules.validators import VALIDATORS
 
 __all__ = ["DEFAULT_RULES_DIR", "CategoryEvidence", "RuleError", "RuleHit", "RuleResult", "RuleSet"]
@@ -382,13 +382,13 @@ class RuleSet:
         # A variant that is part of a correct formulation (or a typo-table entry) is no near-miss.
         joined = "\n".join(self.formulations)
         for phrase in self.formulations:
-            for variant, note in near_misses(phrase, self.lookalikes).items():
+            for variant, (position, note) in near_misses(phrase, self.lookalikes).items():
                 if variant in joined:
                     continue
                 entries = self._terms.get(variant)
                 if entries and any(kind in (_TYPO, _NEAR) for kind, _ in entries):
                     continue
-                self._terms[variant].append((_NEAR, (phrase, note)))
+                self._terms[variant].append((_NEAR, (phrase, position, note)))
 
     def _title_patterns(self) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
         # A checked title right before or right after a name; longest first (国家副主席 before 主席).
@@ -437,7 +437,9 @@ class RuleSet:
                         note = f"{ref.wrong}→{ref.right}"
                         hits.append(RuleHit("ex.typo", "expression", self.typo_weight, start, end, note=note))
                 elif kind == _NEAR:
-                    phrase, change = ref
+                    phrase, position, change = ref
+                    if joins_a_word(lowered, start, end, position):
+                        continue
                     note = f"{lowered[start:end]}→{phrase} ({change})"
                     hits.append(
                         RuleHit("ex.formulation", "expression", self.formulation_weight, start, end, note=note)

@@ -20,6 +20,8 @@ _CONGRESS = re.compile(rf"(?:党的|中共|中国共产党)第?({_NUM})(?:大(?!
 # 十九届五中全会, 二十届中央委员会第三次全体会议 (a province's 届…次全会 is not matched)
 _PLENUM = re.compile(rf"({_NUM})届(?:中共中央|中央委员会|中央)?(?:({_NUM})中全会|第({_NUM})次全体会议)")
 ANCHORS = ("党的", "中共", "中国共产党", "届")
+# A provincial, city or county Party committee numbers its own plenums (省委十二届二中全会).
+_LOCAL = re.compile(r"(?:省|市|县|区|州|旗|盟|党|工|局|镇|乡)委(?:员会)?$")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")}
 
 
@@ -105,6 +107,8 @@ class CongressTable:
         if known is not None and known.plenum_count is not None:
             if plenum > known.plenum_count:
                 return True
+            if len(known.plenums) < plenum:  # a complete past term without dates in the table
+                return False
         previous = self._congress_date(congress) if plenum == 1 else self._plenum_date(congress, plenum - 1)
         if previous is not None:
             return published is not None and published < previous
@@ -122,6 +126,8 @@ class CongressTable:
             if text.startswith("届", position):
                 m = _PLENUM.search(text, max(0, position - 3), position + 16)
                 if m is None or not m.start() <= position < m.end() or (m.start(), m.end()) in found:
+                    continue
+                if _LOCAL.search(text, max(0, m.start() - 4), m.start()):
                     continue
                 congress = chinese_number(m.group(1))
                 plenum = chinese_number(m.group(2) or m.group(3))

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["common_words", "near_misses", "read_lookalikes", "read_phrases"]
+__all__ = ["common_words", "joins_a_word", "near_misses", "read_lookalikes", "read_phrases"]
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 # Numerals are not replaced: 四个意识 → 是个意识 would fire on 是个… in any text, and a typist
@@ -78,6 +78,16 @@ def _homophones() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]
     return {r: frozenset(c) for r, c in by_reading.items()}, readings
 
 
+def joins_a_word(text: str, start: int, end: int, position: int) -> bool:
+    """Whether the replaced character at the edge of a match forms a common word with the text
+    next to it (各种 + 小微企业 is no misspelt 中小微企业)."""
+    words = common_words()
+    at = start + position
+    if position == 0 and start > 0 and words.get(text[start - 1 : at + 1], 0) >= _WORD_FREQ:
+        return True
+    return at == end - 1 and end < len(text) and words.get(text[at : end + 1], 0) >= _WORD_FREQ
+
+
 def _reads_as_words(variant: str, position: int, original: str, words: dict[str, int]) -> bool:
     """Whether a dictionary word of `variant` spans `position` (and is not in `original`)."""
     for length in (2, 3, 4):
@@ -95,8 +105,8 @@ def near_misses(
     homophones: bool = True,
     min_han: int = 4,
     positions: Iterable[int] | None = None,
-) -> dict[str, str]:
-    """Variants of `phrase` with one character replaced: variant → a note ("初→出").
+) -> dict[str, tuple[int, str]]:
+    """Variants of `phrase` with one character replaced: variant → (position, note "初→出").
 
     Only phrases with at least `min_han` Chinese characters get variants (shorter ones would
     collide with ordinary words); `positions` limits which characters may be replaced.
@@ -121,7 +131,7 @@ def _near_misses(
     homophones: bool,
     min_han: int,
     positions: tuple[int, ...] | None,
-) -> tuple[tuple[str, str], ...]:
+) -> tuple[tuple[str, tuple[int, str]], ...]:
     if len(_HAN.findall(phrase)) < min_han:
         return {}
     alike: dict[str, set[str]] = defaultdict(set)
@@ -135,7 +145,7 @@ def _near_misses(
 
         context_reading = lazy_pinyin(phrase, style=Style.NORMAL, errors=lambda s: ["?"] * len(s))
     words = common_words()
-    variants: dict[str, str] = {}
+    variants: dict[str, tuple[int, str]] = {}
     allowed = set(positions) if positions is not None else None
     for i, ch in enumerate(phrase):
         if not _HAN.fullmatch(ch) or ch in _NEVER_REPLACED or (allowed is not None and i not in allowed):
@@ -150,5 +160,5 @@ def _near_misses(
             variant = phrase[:i] + other + phrase[i + 1 :]
             if _reads_as_words(variant, i, phrase, words):
                 continue
-            variants.setdefault(variant, f"{ch}→{other}")
+            variants.setdefault(variant, (i, f"{ch}→{other}"))
     return tuple(variants.items())
