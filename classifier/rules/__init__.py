@@ -147,9 +147,11 @@ class _Typo:
     right: str
     followed_by: re.Pattern[str] | None
     preceded_by: re.Pattern[str] | None
+    weight: float | None = None  # None: the table's typo_weight
 
 
 _DFA = ahocorasick_rs.Implementation.DFA
+_NFA = ahocorasick_rs.Implementation.ContiguousNFA
 # What an automaton match stands for.
 _LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS = range(8)
 
@@ -231,9 +233,10 @@ class RuleSet:
                 self._terms[anchor].append((_ANCHOR, index))
         self._keys = list(self._terms)
         self._values = [self._terms[k] for k in self._keys]
-        # A DFA: more memory (a few MB for these terms) for a third less time per post.
+        # A contiguous NFA: with the formulations' near-misses (tens of thousands of keys) a DFA
+        # takes ~300 MB for no faster scan (measured: 0.0045 vs 0.0042 ms per post, 25 MB).
         self._automaton = ahocorasick_rs.AhoCorasick(
-            self._keys, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=_DFA
+            self._keys, matchkind=ahocorasick_rs.MatchKind.Standard, implementation=_NFA
         )
         self._seo_keys = list(self._seo_terms)
         self._seo_values = [self._seo_terms[k] for k in self._seo_keys]
@@ -358,7 +361,8 @@ class RuleSet:
             if wrong == right:
                 continue
             fb, pb = entry.get("followed_by"), entry.get("preceded_by")
-            typo = _Typo(wrong, right, re.compile(fb) if fb else None, re.compile(pb + "$") if pb else None)
+            weight = float(entry["weight"]) if "weight" in entry else None
+            typo = _Typo(wrong, right, re.compile(fb) if fb else None, re.compile(pb + "$") if pb else None, weight)
             self._terms[wrong].append((_TYPO, typo))
         titles = [_norm_term(t) for t in data.get("checked_titles", [])]
         # Longest first, so 国家副主席 is seen before 副主席 and 主席.
@@ -435,7 +439,8 @@ class RuleSet:
                 elif kind == _TYPO:
                     if self._typo_applies(ref, lowered, start, end):
                         note = f"{ref.wrong}→{ref.right}"
-                        hits.append(RuleHit("ex.typo", "expression", self.typo_weight, start, end, note=note))
+                        weight = self.typo_weight if ref.weight is None else ref.weight
+                        hits.append(RuleHit("ex.typo", "expression", weight, start, end, note=note))
                 elif kind == _NEAR:
                     phrase, position, change = ref
                     if joins_a_word(lowered, start, end, position):
