@@ -362,7 +362,9 @@ class RuleSet:
                 continue
             fb, pb = entry.get("followed_by"), entry.get("preceded_by")
             weight = float(entry["weight"]) if "weight" in entry else None
-            typo = _Typo(wrong, right, re.compile(fb) if fb else None, re.compile(pb + "$") if pb else None, weight)
+            typo = _Typo(
+                wrong, right, re.compile(fb) if fb else None, re.compile(pb + "$") if pb else None, weight
+            )
             self._terms[wrong].append((_TYPO, typo))
         titles = [_norm_term(t) for t in data.get("checked_titles", [])]
         # Longest first, so 国家副主席 is seen before 副主席 and 主席.
@@ -447,7 +449,9 @@ class RuleSet:
                         continue
                     note = f"{lowered[start:end]}→{phrase} ({change})"
                     hits.append(
-                        RuleHit("ex.formulation", "expression", self.formulation_weight, start, end, note=note)
+                        RuleHit(
+                            "ex.formulation", "expression", self.formulation_weight, start, end, note=note
+                        )
                     )
                 elif kind == _NAME_VARIANT:
                     variant_hits.append((ref, lowered[start:end], start, end))
@@ -474,8 +478,14 @@ class RuleSet:
         if congress_at and self.congresses is not None:
             for found in self.congresses.check(text, congress_at, day):
                 hits.append(
-                    RuleHit("ex.congress_number", "expression", self.congresses.weight, found.start,
-                            found.end, note=found.note)
+                    RuleHit(
+                        "ex.congress_number",
+                        "expression",
+                        self.congresses.weight,
+                        found.start,
+                        found.end,
+                        note=found.note,
+                    )
                 )
         if links and self.links:
             hits.extend(self._link_hits(links))
@@ -494,13 +504,22 @@ class RuleSet:
         for name, found in by_name.items():
             if len(found) <= correct[name]:
                 hits.extend(
-                    RuleHit("ex.name_variant", "expression", self.name_variant_weight, s, e, note=f"{v}→{name}")
+                    RuleHit(
+                        "ex.name_variant", "expression", self.name_variant_weight, s, e, note=f"{v}→{name}"
+                    )
                     for v, s, e in found
                 )
             else:
                 variant = Counter(v for v, _, _ in found).most_common(1)[0][0]
                 hits.extend(
-                    RuleHit("ex.name_variant", "expression", self.name_variant_weight, s, e, note=f"{name}→{variant}")
+                    RuleHit(
+                        "ex.name_variant",
+                        "expression",
+                        self.name_variant_weight,
+                        s,
+                        e,
+                        note=f"{name}→{variant}",
+                    )
                     for n, s, e in set(leader_hits)
                     if n == name
                 )
@@ -519,7 +538,9 @@ class RuleSet:
                 else:
                     continue
                 hits.append(
-                    RuleHit(rule.id, rule.category, rule.weight, index, index + 1, note=matched, field="links")
+                    RuleHit(
+                        rule.id, rule.category, rule.weight, index, index + 1, note=matched, field="links"
+                    )
                 )
         return hits
 

@@ -131,9 +131,12 @@ class CongressTable:
                     continue
                 congress = chinese_number(m.group(1))
                 plenum = chinese_number(m.group(2) or m.group(3))
-                if congress is not None and plenum is not None:
-                    if self.plenum_impossible(congress, plenum, published):
-                        found[m.span()] = Impossible(m.start(), m.end(), f"{m.group()}: {_when(published)}")
+                if (
+                    congress is not None
+                    and plenum is not None
+                    and self.plenum_impossible(congress, plenum, published)
+                ):
+                    found[m.span()] = Impossible(m.start(), m.end(), f"{m.group()}: {_when(published)}")
                 continue
             m = _CONGRESS.match(text, position)
             if m is None or m.span() in found:

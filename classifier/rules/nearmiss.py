@@ -138,7 +138,7 @@ def _near_misses(
     for group in lookalikes:
         for ch in group:
             alike[ch].update(c for c in group if c != ch)
-    by_reading, readings = _homophones() if homophones else ({}, {})
+    by_reading, _ = _homophones() if homophones else ({}, {})
     context_reading: list[str] = []
     if homophones:
         from pypinyin import Style, lazy_pinyin

@@ -54,8 +54,6 @@ EXPRESSION_POSITIVE = [
     ("市委付书记、市长王某出席。", None, "ex.typo"),
     ("县政府付县长李某某主持会议。", None, "ex.typo"),
     ("区委书计到社区调研。", None, "ex.typo"),
-    ("截止2024年底，全市累计建成5G基站2万个。", None, "ex.typo"),
-    ("截止目前，已完成改造120户。", None, "ex.typo"),
     ("本单位现发布招聘启示如下。", None, "ex.typo"),
     ("在基层治理中发挥了重要做用。", None, "ex.typo"),
 ]
@@ -153,6 +151,15 @@ def test_official_links_stay_legitimate(rules: RuleSet, links: list[dict[str, st
     assert rules.evaluate(normalize(LINK_POST).text, links=links).categories == {}
 
 
+@pytest.mark.parametrize("text", ["截止2024年底，全市累计建成5G基站2万个。", "截止目前，已完成改造120户。"])
+def test_jiezhi_before_a_date_is_a_cue(rules: RuleSet, text: str) -> None:
+    """截止 + date (for 截至) is common in official texts: evidence, flagged only with more."""
+    evidence = rules.evaluate(normalize(text).text).categories["expression"]
+    assert evidence.rule_ids == ["ex.typo"] and 0 < evidence.score < rules.flag_threshold
+    assert "expression" in fired(rules, text + "要推动高质量法展。")
+    assert "expression" not in rules.evaluate(normalize("报名截止时间为5月1日").text).categories
+
+
 def test_near_misses_are_homophones_and_lookalikes_not_words() -> None:
     variants = near_misses("不忘初心", [("初", "衬")])
     assert "不忘出心" in variants  # homophone chu
@@ -165,7 +172,14 @@ def test_near_misses_are_homophones_and_lookalikes_not_words() -> None:
 
 
 def test_chinese_numbers() -> None:
-    assert [chinese_number(t) for t in ("五", "十", "十九", "二十", "二十一", "三十")] == [5, 10, 19, 20, 21, 30]
+    assert [chinese_number(t) for t in ("五", "十", "十九", "二十", "二十一", "三十")] == [
+        5,
+        10,
+        19,
+        20,
+        21,
+        30,
+    ]
     assert chinese_number("一二三") is None and chinese_number("") is None
 
 
@@ -180,14 +194,21 @@ def test_formulations_and_lookalikes_are_editable(tmp_path: Path, rules: RuleSet
     assert edited.version != rules.version
 
 
-def test_rules_version_follows_the_rule_code(tmp_path: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rules_version_follows_the_rule_code(
+    tmp_path: Path, rules: RuleSet, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import classifier.rules as rules_module
 
     code = tmp_path / "extra.py"
     code.write_text("# a changed matcher\n", encoding="utf-8")
     monkeypatch.setattr(rules_module, "RULE_CODE", (*rules_module.RULE_CODE, code))
     assert RuleSet.load(rules.directory).version != rules.version
-    assert {p.name for p in rules_module.RULE_CODE} >= {"__init__.py", "validators.py", "nearmiss.py", "congress.py"}
+    assert {p.name for p in rules_module.RULE_CODE} >= {
+        "__init__.py",
+        "validators.py",
+        "nearmiss.py",
+        "congress.py",
+    }
 
 
 def test_id_card_birth_date_is_judged_against_the_post_date() -> None:
@@ -227,7 +248,9 @@ def test_pipeline_takes_links_and_published(shipped: Classifier) -> None:
     assert shipped.classify(text) == [] or all(f.category != "expression" for f in shipped.classify(text))
 
 
-def test_classify_job_passes_links_and_date(sqlite_session_factory: sessionmaker[Session], shipped: Classifier) -> None:
+def test_classify_job_passes_links_and_date(
+    sqlite_session_factory: sessionmaker[Session], shipped: Classifier
+) -> None:
     factory = sqlite_session_factory
     with factory.begin() as session:
         session.add(Region(code="150000", name="内蒙古自治区", level=1))
@@ -241,7 +264,11 @@ def test_classify_job_passes_links_and_date(sqlite_session_factory: sessionmaker
         session.flush()
         texts = {
             "link": (LINK_POST, [{"href": "https://weidian.com/item.html?itemID=7", "text": "购买"}], None),
-            "congress": ("全区上下深入学习贯彻党的二十一大精神。", None, datetime(2024, 3, 1, 9, 0, tzinfo=UTC)),
+            "congress": (
+                "全区上下深入学习贯彻党的二十一大精神。",
+                None,
+                datetime(2024, 3, 1, 9, 0, tzinfo=UTC),
+            ),
         }
         for key, (text, links, published) in texts.items():
             session.add(Post(account_id=account.id, source_key=key, title=None, text=text, links=links,
@@ -249,7 +276,9 @@ def test_classify_job_passes_links_and_date(sqlite_session_factory: sessionmaker
                              status="live"))  # fmt: skip
     classify_posts(factory, shipped, batch_size=10)
     with factory() as session:
-        rows = session.execute(select(Post.source_key, Finding.category).join(Finding, Finding.post_id == Post.id))
+        rows = session.execute(
+            select(Post.source_key, Finding.category).join(Finding, Finding.post_id == Post.id)
+        )
         found = {(key, category) for key, category in rows}
     assert ("link", "marketing") in found
     assert ("congress", "expression") in found
@@ -257,10 +286,10 @@ def test_classify_job_passes_links_and_date(sqlite_session_factory: sessionmaker
 
 def test_false_alarms_on_legitimate_posts(shared: Path, rules: RuleSet) -> None:
     """Expression and privacy rules flag at most 0.3% of the legitimate dev posts."""
-    rows = [json.loads(line) for line in (shared / "data" / "dev.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.loads(line) for line in (shared / "data" / "dev.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     legitimate = [row["text"] for row in rows if row.get("label") == "ok"]
     assert legitimate
-    flagged = sum(
-        1 for text in legitimate if {"expression", "privacy"} & set(fired(rules, text))
-    )
+    flagged = sum(1 for text in legitimate if {"expression", "privacy"} & set(fired(rules, text)))
     assert flagged / len(legitimate) <= 0.003, f"{flagged} of {len(legitimate)} legitimate posts flagged"

@@ -82,4 +82,3 @@ def test_nfkc_matches_unicodedata_per_character() -> None:
     # Whitespace is folded afterwards, and t2s may change a few letters: compare without them.
     got = normalize(sample).text
     assert got.replace(" ", "") == normalize(expected).text.replace(" ", "")
-
