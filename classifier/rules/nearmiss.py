@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,19 +42,25 @@ def read_lookalikes(path: Path) -> list[tuple[str, ...]]:
     return groups
 
 
-@lru_cache(maxsize=1)
-def common_words() -> dict[str, int]:
-    """jieba's dictionary: word → frequency (the list of common words the guard uses)."""
+def _dictionary() -> Iterator[tuple[str, int]]:
+    """jieba's dictionary: (word, frequency) pairs."""
     import jieba
 
     path = Path(jieba.__file__).resolve().parent / "dict.txt"
-    words: dict[str, int] = {}
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             parts = line.split(" ")
             if len(parts) >= 2:
-                words[parts[0]] = int(parts[1])
-    return words
+                yield parts[0], int(parts[1])
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Ordinary words (two to four characters, frequent in jieba's dictionary): the guard's list.
+
+    Only these are kept in memory, not the whole dictionary with its counts.
+    """
+    return frozenset(w for w, count in _dictionary() if count >= _WORD_FREQ and 2 <= len(w) <= 4)
 
 
 @lru_cache(maxsize=1)
@@ -63,7 +69,7 @@ def _homophones() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]
     from pypinyin import Style, pinyin
 
     freq: dict[str, int] = defaultdict(int)
-    for word, count in common_words().items():
+    for word, count in _dictionary():
         for ch in word:
             freq[ch] += count
     by_reading: dict[str, set[str]] = defaultdict(set)
@@ -83,17 +89,17 @@ def joins_a_word(text: str, start: int, end: int, position: int) -> bool:
     next to it (各种 + 小微企业 is no misspelt 中小微企业)."""
     words = common_words()
     at = start + position
-    if position == 0 and start > 0 and words.get(text[start - 1 : at + 1], 0) >= _WORD_FREQ:
+    if position == 0 and start > 0 and text[start - 1 : at + 1] in words:
         return True
-    return at == end - 1 and end < len(text) and words.get(text[at : end + 1], 0) >= _WORD_FREQ
+    return at == end - 1 and end < len(text) and text[at : end + 1] in words
 
 
-def _reads_as_words(variant: str, position: int, original: str, words: dict[str, int]) -> bool:
+def _reads_as_words(variant: str, position: int, original: str, words: frozenset[str]) -> bool:
     """Whether a dictionary word of `variant` spans `position` (and is not in `original`)."""
     for length in (2, 3, 4):
         for start in range(max(0, position - length + 1), min(position, len(variant) - length) + 1):
             word = variant[start : start + length]
-            if words.get(word, 0) >= _WORD_FREQ and word not in original:
+            if word in words and word not in original:
                 return True
     return False
 
