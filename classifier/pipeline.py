@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -71,7 +71,11 @@ class _Doc:
     title: Normalized | None
     combined: str
     text_offset: int  # where the text starts in `combined` (after the title and a newline)
-    passages: list[tuple[int, int]]  # passage offsets in `combined`; empty for a one-passage post
+    # The post's outbound links ({"href", "text"}) and date: evidence and context for the rules.
+    links: Sequence[Mapping[str, Any]] = ()
+    published: Any = None
+    # Passage offsets in `combined`; empty for a one-passage post.
+    passages: list[tuple[int, int]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -101,12 +105,24 @@ class Classifier:
     def rules_version(self) -> str:
         return self.rules.version
 
-    def classify(self, text: str, title: str | None = None) -> list[Finding]:
-        """Findings for one text, highest score first; an empty list when nothing is flagged."""
-        return self.classify_many([(text, title)])[0]
+    def classify(
+        self,
+        text: str,
+        title: str | None = None,
+        *,
+        links: Sequence[Mapping[str, Any]] | None = None,
+        published: Any = None,
+    ) -> list[Finding]:
+        """Findings for one text, highest score first; an empty list when nothing is flagged.
+
+        `links` are the post's outbound links ({"href": ..., "text": anchor text}); `published`
+        its date (a date, datetime or ISO string), which date-dependent rules judge against.
+        """
+        return self.classify_many([{"text": text, "title": title, "links": links, "published": published}])[0]
 
     def classify_many(self, items: Iterable[Item]) -> list[list[Finding]]:
-        """Findings for each item (a text, a (text, title) pair, or a mapping with text/title)."""
+        """Findings for each item: a text, a (text, title) pair, or a mapping with text, title,
+        links and published (see classify)."""
         return list(self.iter_classify(items))
 
     def iter_classify(self, items: Iterable[Item]) -> Iterator[list[Finding]]:
@@ -133,22 +149,26 @@ class Classifier:
     # --- internals ----------------------------------------------------------------------------
 
     @staticmethod
-    def _coerce(item: Item) -> tuple[str, str | None]:
+    def _coerce(item: Item) -> tuple[str, str | None, Sequence[Mapping[str, Any]], Any]:
+        """(text, title, links, published) of an item."""
         if isinstance(item, str):
-            return item, None
+            return item, None, (), None
         if isinstance(item, tuple):
-            return item[0] or "", item[1]
-        return item.get("text") or "", item.get("title")
+            return item[0] or "", item[1], (), None
+        return item.get("text") or "", item.get("title"), item.get("links") or (), item.get("published")
 
     def _prepare_many(self, items: Sequence[Item]) -> list[_Doc]:
         pairs = [self._coerce(item) for item in items]
-        titles = [(i, title) for i, (_, title) in enumerate(pairs) if title and title.strip()]
-        normalized = normalize_many([text for text, _ in pairs] + [title for _, title in titles])
+        titles = [(i, title) for i, (_, title, _, _) in enumerate(pairs) if title and title.strip()]
+        normalized = normalize_many([text for text, _, _, _ in pairs] + [title for _, title in titles])
         texts = normalized[: len(pairs)]
-        docs = [_Doc(norm, None, norm.text, 0, []) for norm in texts]
+        docs = [
+            _Doc(norm, None, norm.text, 0, links, published)
+            for norm, (_, _, links, published) in zip(texts, pairs, strict=True)
+        ]
         for (i, _), norm_title in zip(titles, normalized[len(pairs) :], strict=True):
             combined = norm_title.text + "\n" + texts[i].text
-            docs[i] = _Doc(texts[i], norm_title, combined, len(norm_title.text) + 1, [])
+            docs[i] = _Doc(texts[i], norm_title, combined, len(norm_title.text) + 1, pairs[i][2], pairs[i][3])
         for doc in docs:
             doc.passages = split_passages(doc.combined[:MODEL_CHAR_LIMIT])
         return docs
@@ -156,7 +176,9 @@ class Classifier:
     def _finish_batch(
         self, docs: list[_Doc], abstain: np.ndarray, model_result: Future[_Scores]
     ) -> list[list[Finding]]:
-        rule_results = [self.rules.evaluate(d.combined) for d in docs]
+        rule_results = [
+            self.rules.evaluate(d.combined, links=d.links or None, published=d.published) for d in docs
+        ]
         scores = model_result.result()
         pending: list[tuple[int, str]] = []
         partial: list[list[tuple[str, float, dict[str, Any], list[Span]]]] = []
@@ -284,8 +306,12 @@ class Classifier:
 
     def _rule_spans(self, doc: _Doc, hits: Iterable[Any]) -> list[Span]:
         seen: dict[tuple[int, int, str], Span] = {}
-        for hit in sorted(hits, key=lambda h: (h.start, -h.weight)):
-            span = self._span(doc, hit.start, hit.end, hit.rule_id)
+        for hit in sorted(hits, key=lambda h: (h.field, h.start, -h.weight)):
+            if hit.field == "links":
+                # Link evidence: [start, end) index the post's links; the text is what matched.
+                span = Span(hit.start, hit.end, hit.note or "", hit.rule_id, "links")
+            else:
+                span = self._span(doc, hit.start, hit.end, hit.rule_id)
             if span is not None:
                 seen.setdefault((span.start, span.end, span.field), span)
             if len(seen) >= MAX_SPANS:

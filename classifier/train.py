@@ -430,8 +430,8 @@ def tune_thresholds(
     posts, which include the hard negatives. A false flag costs a reviewer's time and an office's trust,
     so the budgets bind before F1 does. The budgets sit below the targets (1% public, 3% in-domain)
     because the shipped model, trained on all folds, flags more legitimate posts than the fold
-    models do: measured on dev, about twice the out-of-fold rate. Post thresholds are searched first (passages off), then
-    the passage thresholds with them fixed.
+    models do: measured on dev, about twice the out-of-fold rate. Post thresholds are searched
+    first (passages off), then the passage thresholds with them fixed.
     """
     gold_arr = np.array(gold)
     n = len(gold_arr)
