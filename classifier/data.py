@@ -47,6 +47,9 @@ class LabelledRow:
     # Rows made from other rows (classifier/augment.py) share their origin's cross-validation
     # group, so no fold scores a text made from one it trained on. Never read from a file.
     group: str | None = None
+    # The post's date (ISO) and outbound links, where the file gives them: the rules use both.
+    published: str | None = None
+    links: tuple[dict[str, str], ...] = ()
 
 
 def canonical_label(label: str) -> str:

@@ -38,6 +38,11 @@ DEFAULT_THRESHOLDS = {
     "unverified": 0.5,
     "harmful": 0.5,
     "joint": 0.6,
+    # Posts with passages (classifier/passages.py); unset, the short posts' thresholds apply.
+    "long_marketing": 0.5,
+    "long_unverified": 0.5,
+    "long_harmful": 0.5,
+    "long_joint": 0.6,
     # A passage is judged alone, without the rest of the post to vouch for it: a stricter bar.
     "passage_marketing": 0.8,
     "passage_unverified": 0.8,
@@ -260,7 +265,10 @@ class Classifier:
     ) -> list[tuple[str, float, dict[str, Any], list[Span]]]:
         found: list[tuple[str, float, dict[str, Any], list[Span]]] = []
         flag = self.rules.flag_threshold
-        joint = self.thresholds["joint"]
+        # Long posts (with passages) have thresholds of their own: a formal multi-paragraph post
+        # and a one-line message differ in how much a probability means.
+        prefix = "long_" if doc.passages else ""
+        joint = self.thresholds.get(prefix + "joint", self.thresholds["joint"])
         for category in ("marketing", "unverified", "harmful", "privacy", "expression"):
             evidence = rules.categories.get(category)
             r = evidence.score if evidence else 0.0
@@ -272,7 +280,9 @@ class Classifier:
             passage_fired = index is not None and q >= self.thresholds[f"passage_{category}"]
             if passage_fired:
                 p = max(p, q)
-            model_fired = index is not None and (p >= self.thresholds[category] or passage_fired)
+            model_fired = index is not None and (
+                p >= self.thresholds.get(prefix + category, self.thresholds[category]) or passage_fired
+            )
             combined = 1.0 - (1.0 - r) * (1.0 - p)
             joint_fired = index is not None and r > 0 and combined >= joint
             if not (rule_fired or model_fired or joint_fired):
