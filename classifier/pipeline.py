@@ -38,15 +38,12 @@ DEFAULT_THRESHOLDS = {
     "unverified": 0.5,
     "harmful": 0.5,
     "joint": 0.6,
-    # Posts with passages (classifier/passages.py); unset, the short posts' thresholds apply.
-    "long_marketing": 0.5,
-    "long_unverified": 0.5,
-    "long_harmful": 0.5,
-    "long_joint": 0.6,
-    # A passage is judged alone, without the rest of the post to vouch for it: a stricter bar.
-    "passage_marketing": 0.8,
-    "passage_unverified": 0.8,
-    "passage_harmful": 0.8,
+    # Posts with passages (classifier/passages.py) may have their own `long_<category>` and
+    # `long_joint` thresholds; where a model has none, the ones above apply. A model without
+    # tuned passage thresholds does not score passages alone.
+    "passage_marketing": 1.01,
+    "passage_unverified": 1.01,
+    "passage_harmful": 1.01,
 }
 # The model reads at most this many (normalised) characters of a post: enough for any real
 # post, and it bounds the time a pasted 1 MB page takes. Rules always read everything.

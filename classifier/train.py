@@ -424,7 +424,7 @@ def tune_thresholds(
     passage_proba: np.ndarray | None = None,
     in_domain: np.ndarray | None = None,
     corpus: np.ndarray | None = None,
-    ok_flag_budget: float = 0.006,
+    ok_flag_budget: float = 0.008,
     in_domain_ok_budget: float = 0.02,
 ) -> dict[str, float]:
     """Model thresholds (per category), the joint threshold and the passage thresholds.
@@ -435,9 +435,8 @@ def tune_thresholds(
     `ok_flag_budget` of the public `ok` texts, punctuated and unpunctuated alike (many Weibo posts
     carry no punctuation), and at most `in_domain_ok_budget` of the own corpus's legitimate
     posts, which include the hard negatives. A false flag costs a reviewer's time and an office's trust,
-    so the budgets bind before F1 does. The budgets sit below the targets (1% public, 3% in-domain)
-    because the shipped model, trained on all folds, flags more legitimate posts than the fold
-    models do: measured on dev, about twice the out-of-fold rate. Post thresholds are searched
+    so the budgets bind before F1 does; they sit below the targets (1% public, 3% in-domain) to
+    leave room for posts unlike the training data. Post thresholds are searched
     first (passages off), then the passage thresholds with them fixed.
     """
     gold_arr = np.array(gold)
