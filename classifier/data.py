@@ -41,6 +41,15 @@ class LabelledRow:
     source: str | None = None
     id: str | None = None
     kind: str | None = None
+    # The violating passage, verbatim, where the file gives it: it tells training which passage
+    # of a long post carries the label.
+    evidence: str | None = None
+    # Rows made from other rows (classifier/augment.py) share their origin's cross-validation
+    # group, so no fold scores a text made from one it trained on. Never read from a file.
+    group: str | None = None
+    # The post's date (ISO) and outbound links, where the file gives them: the rules use both.
+    published: str | None = None
+    links: tuple[dict[str, str], ...] = ()
 
 
 def canonical_label(label: str) -> str:
@@ -94,6 +103,9 @@ def _parse_line(line: str, field: str) -> LabelledRow:
         source=raw.get("source"),
         id=raw.get("id"),
         kind=raw.get("kind"),
+        evidence=raw.get("evidence")
+        if isinstance(raw.get("evidence"), str) and raw.get("evidence")
+        else None,
     )
 
 

@@ -12,7 +12,11 @@ CATEGORIES = ("marketing", "unverified", "harmful", "privacy", "expression")
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """Evidence: [start, end) in the original text (or title) and the rule or model behind it."""
+    """Evidence: [start, end) in the original text (or title) and the rule or model behind it.
+
+    For link evidence (field "links"), [start, end) are indexes into the post's links and `text`
+    is the href or anchor text that matched.
+    """
 
     start: int
     end: int

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import opencc
 
-__all__ = ["Normalized", "codepoints", "from_codepoints", "html_to_text", "normalize", "normalize_many"]
+__all__ = ["Normalized", "codepoints", "from_codepoints", "normalize", "normalize_many"]
 
 _IntArray = np.ndarray
 
@@ -387,51 +387,3 @@ def normalize_many(texts: Sequence[str]) -> list[Normalized]:
                 local = _compose(local, source)
             results[i] = Normalized(original=parts[k], text=piece, index=local)
     return [r for r in results if r is not None]
-
-
-_BLOCK_TAGS = frozenset(
-    {
-        *("p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article", "header", "footer"),
-        *("h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "hr", "dd", "dt", "dl"),
-        *("figure", "figcaption", "td", "th"),
-    }
-)
-
-
-def html_to_text(html: str) -> str:
-    """Visible text of an HTML fragment, one block per line, with link targets kept.
-
-    A link is written as `text (href)`: a link to a shop is evidence of marketing even when its
-    anchor text says nothing, so the target must survive the conversion.
-    """
-    import lxml.html
-
-    if not html.strip():
-        return ""
-    root = lxml.html.fragment_fromstring(html, create_parent="div")
-    for bad in root.xpath("//script|//style|//noscript|//template"):
-        bad.drop_tree()
-    parts: list[str] = []
-
-    def walk(el: lxml.html.HtmlElement) -> None:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _BLOCK_TAGS:
-            parts.append("\n")
-        if el.text and tag:
-            parts.append(el.text)
-        for child in el:
-            walk(child)
-        if tag == "a":
-            href = (el.get("href") or "").strip()
-            label = el.text_content().strip()
-            if href and not href.startswith(("#", "javascript:")) and href != label:
-                parts.append(f" ({href})")
-        if tag in _BLOCK_TAGS:
-            parts.append("\n")
-        if el.tail:
-            parts.append(el.tail)
-
-    walk(root)
-    text = "".join(parts)
-    text = re.sub(r"[ \t\r\f\v]*\n[\s]*", "\n", text)
-    return text.strip()

@@ -4,6 +4,8 @@ How they combine, per category the model knows (marketing, unverified, harmful):
 - rule evidence at or above the rule set's flag threshold flags on its own (an SEO spam block,
   an order-by-WeChat line, a valid ID number need no model);
 - a model probability at or above the category's threshold flags on its own (what no rule names);
+  the model scores the whole post and each of its passages (classifier/passages.py), and a
+  passage at or above the category's passage threshold flags too, with that passage as evidence;
 - weaker rule cues flag together with a moderately confident model (noisy-OR at or above `joint`).
 The score is the noisy-OR of both. Privacy and expression come from rules only.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +25,7 @@ from classifier.features import canonicalize_many, canonicalize_with_scripts, it
 from classifier.findings import Finding, Span
 from classifier.model import TextModel
 from classifier.normalize import Normalized, normalize_many
+from classifier.passages import split_passages
 from classifier.rules import RuleResult, RuleSet
 
 __all__ = ["DEFAULT_THRESHOLDS", "Classifier", "Item"]
@@ -30,10 +33,27 @@ __all__ = ["DEFAULT_THRESHOLDS", "Classifier", "Item"]
 Item = str | tuple[str, str | None] | Mapping[str, Any]
 
 MODEL_CATEGORIES = ("marketing", "unverified", "harmful")
-DEFAULT_THRESHOLDS = {"marketing": 0.5, "unverified": 0.5, "harmful": 0.5, "joint": 0.6}
+DEFAULT_THRESHOLDS = {
+    "marketing": 0.5,
+    "unverified": 0.5,
+    "harmful": 0.5,
+    "joint": 0.6,
+    # Posts with passages (classifier/passages.py) may have their own `long_<category>` and
+    # `long_joint` thresholds; where a model has none, the ones above apply. A model without
+    # tuned passage thresholds does not score passages alone.
+    "passage_marketing": 1.01,
+    "passage_unverified": 1.01,
+    "passage_harmful": 1.01,
+}
 # The model reads at most this many (normalised) characters of a post: enough for any real
 # post, and it bounds the time a pasted 1 MB page takes. Rules always read everything.
 MODEL_CHAR_LIMIT = 20_000
+# A passage judged alone has lost its post's framing: the anti-fraud warning that quotes a scam
+# script, the debunking post that quotes the rumour. Where the rules find such a framing in the
+# post (a context whose factor is at most this), passage probabilities are lowered by its factor.
+# Milder contexts (an official notice) do not: a tutoring advert at the end of an exam notice is
+# exactly what passages are scored to find.
+FRAMING_CONTEXT_FACTOR = 0.25
 MAX_SPANS = 20
 MAX_SENTENCES = 64
 MIN_CHINESE = 20
@@ -53,6 +73,20 @@ class _Doc:
     title: Normalized | None
     combined: str
     text_offset: int  # where the text starts in `combined` (after the title and a newline)
+    # The post's outbound links ({"href", "text"}) and date: evidence and context for the rules.
+    links: Sequence[Mapping[str, Any]] = ()
+    published: Any = None
+    # Passage offsets in `combined`; empty for a one-passage post.
+    passages: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Scores:
+    """The model's view of one batch: post probabilities and, per post, its best passages."""
+
+    proba: np.ndarray  # (posts, classes)
+    passage_proba: np.ndarray  # (posts, classes): each class's highest passage probability
+    passage_best: np.ndarray  # (posts, classes): index of that passage in the post (-1: none)
 
 
 class Classifier:
@@ -73,23 +107,41 @@ class Classifier:
     def rules_version(self) -> str:
         return self.rules.version
 
-    def classify(self, text: str, title: str | None = None) -> list[Finding]:
-        """Findings for one text, highest score first; an empty list when nothing is flagged."""
-        return self.classify_many([(text, title)])[0]
+    def classify(
+        self,
+        text: str,
+        title: str | None = None,
+        *,
+        links: Sequence[Mapping[str, Any]] | None = None,
+        published: Any = None,
+    ) -> list[Finding]:
+        """Findings for one text, highest score first; an empty list when nothing is flagged.
+
+        `links` are the post's outbound links ({"href": ..., "text": anchor text}); `published`
+        its date (a date, datetime or ISO string), which date-dependent rules judge against.
+        """
+        return self.classify_many([{"text": text, "title": title, "links": links, "published": published}])[0]
 
     def classify_many(self, items: Iterable[Item]) -> list[list[Finding]]:
-        """Findings for each item (a text, a (text, title) pair, or a mapping with text/title)."""
+        """Findings for each item: a text, a (text, title) pair, or a mapping with text, title,
+        links and published (see classify)."""
         return list(self.iter_classify(items))
 
     def iter_classify(self, items: Iterable[Item]) -> Iterator[list[Finding]]:
         # Two stages overlap: while the worker thread runs the model on one batch (segmentation
         # in rjieba and feature hashing in numpy, both of which release the GIL), this thread
         # runs the rules, which are pure Python, and builds the findings of the batch before it.
-        ahead: tuple[list[_Doc], np.ndarray, Future[np.ndarray]] | None = None
+        ahead: tuple[list[_Doc], np.ndarray, Future[_Scores]] | None = None
         for batch in iter_batches(items, self.batch_size):
             docs = self._prepare_many(batch)
             canonical, abstain = self._model_input([d.combined for d in docs])
-            started = (docs, abstain, _model_worker().submit(self._model_probabilities, canonical, abstain))
+            passages = [d.combined[s:e] for d in docs for s, e in d.passages]
+            owners = np.repeat(np.arange(len(docs)), [len(d.passages) for d in docs])
+            started = (
+                docs,
+                abstain,
+                _model_worker().submit(self._model_scores, canonical, abstain, passages, owners),
+            )
             if ahead is not None:
                 yield from self._finish_batch(*ahead)
             ahead = started
@@ -99,33 +151,43 @@ class Classifier:
     # --- internals ----------------------------------------------------------------------------
 
     @staticmethod
-    def _coerce(item: Item) -> tuple[str, str | None]:
+    def _coerce(item: Item) -> tuple[str, str | None, Sequence[Mapping[str, Any]], Any]:
+        """(text, title, links, published) of an item."""
         if isinstance(item, str):
-            return item, None
+            return item, None, (), None
         if isinstance(item, tuple):
-            return item[0] or "", item[1]
-        return item.get("text") or "", item.get("title")
+            return item[0] or "", item[1], (), None
+        return item.get("text") or "", item.get("title"), item.get("links") or (), item.get("published")
 
     def _prepare_many(self, items: Sequence[Item]) -> list[_Doc]:
         pairs = [self._coerce(item) for item in items]
-        titles = [(i, title) for i, (_, title) in enumerate(pairs) if title and title.strip()]
-        normalized = normalize_many([text for text, _ in pairs] + [title for _, title in titles])
+        titles = [(i, title) for i, (_, title, _, _) in enumerate(pairs) if title and title.strip()]
+        normalized = normalize_many([text for text, _, _, _ in pairs] + [title for _, title in titles])
         texts = normalized[: len(pairs)]
-        docs = [_Doc(norm, None, norm.text, 0) for norm in texts]
+        docs = [
+            _Doc(norm, None, norm.text, 0, links, published)
+            for norm, (_, _, links, published) in zip(texts, pairs, strict=True)
+        ]
         for (i, _), norm_title in zip(titles, normalized[len(pairs) :], strict=True):
             combined = norm_title.text + "\n" + texts[i].text
-            docs[i] = _Doc(texts[i], norm_title, combined, len(norm_title.text) + 1)
+            docs[i] = _Doc(texts[i], norm_title, combined, len(norm_title.text) + 1, pairs[i][2], pairs[i][3])
+        for doc in docs:
+            doc.passages = split_passages(doc.combined[:MODEL_CHAR_LIMIT])
         return docs
 
     def _finish_batch(
-        self, docs: list[_Doc], abstain: np.ndarray, model_result: Future[np.ndarray]
+        self, docs: list[_Doc], abstain: np.ndarray, model_result: Future[_Scores]
     ) -> list[list[Finding]]:
-        rule_results = [self.rules.evaluate(d.combined) for d in docs]
-        proba = model_result.result()
+        rule_results = [
+            self.rules.evaluate(d.combined, links=d.links or None, published=d.published) for d in docs
+        ]
+        scores = model_result.result()
         pending: list[tuple[int, str]] = []
         partial: list[list[tuple[str, float, dict[str, Any], list[Span]]]] = []
         for i, (doc, rules) in enumerate(zip(docs, rule_results, strict=True)):
-            found = self._combine(doc, rules, proba[i], bool(abstain[i]))
+            found = self._combine(
+                doc, rules, scores.proba[i], bool(abstain[i]), scores.passage_proba[i], scores.passage_best[i]
+            )
             partial.append(found)
             # Model findings without rule evidence get the sentence the model leans on most;
             # where rules already point at the evidence, that extra pass is not needed.
@@ -176,19 +238,48 @@ class Classifier:
             proba[abstain, self.model.class_index("ok")] = 1.0
         return proba
 
+    def _model_scores(
+        self, canonical: list[str], abstain: np.ndarray, passages: list[str], owners: np.ndarray
+    ) -> _Scores:
+        """Post probabilities and each post's strongest passage per class (one model pass each)."""
+        proba = self._model_probabilities(canonical, abstain)
+        passage_proba = np.zeros_like(proba)
+        passage_best = np.full(proba.shape, -1, dtype=np.int64)
+        if passages:
+            p_canonical, p_abstain = self._model_input(passages)
+            p_proba = self._model_probabilities(p_canonical, p_abstain | abstain[owners])
+            passage_proba, passage_best = best_passages(p_proba, owners, len(canonical))
+        return _Scores(proba, passage_proba, passage_best)
+
     def _combine(
-        self, doc: _Doc, rules: RuleResult, proba: np.ndarray, abstained: bool = False
+        self,
+        doc: _Doc,
+        rules: RuleResult,
+        proba: np.ndarray,
+        abstained: bool = False,
+        passage_proba: np.ndarray | None = None,
+        passage_best: np.ndarray | None = None,
     ) -> list[tuple[str, float, dict[str, Any], list[Span]]]:
         found: list[tuple[str, float, dict[str, Any], list[Span]]] = []
         flag = self.rules.flag_threshold
-        joint = self.thresholds["joint"]
+        # Long posts (with passages) have thresholds of their own: a formal multi-paragraph post
+        # and a one-line message differ in how much a probability means.
+        prefix = "long_" if doc.passages else ""
+        joint = self.thresholds.get(prefix + "joint", self.thresholds["joint"])
         for category in ("marketing", "unverified", "harmful", "privacy", "expression"):
             evidence = rules.categories.get(category)
             r = evidence.score if evidence else 0.0
             index = self._class_index.get(category)
             p = float(proba[index]) if index is not None else 0.0
+            q = float(passage_proba[index]) if index is not None and passage_proba is not None else 0.0
+            q *= framing_factor(self.rules, rules.contexts, category)
             rule_fired = r >= flag
-            model_fired = index is not None and p >= self.thresholds[category]
+            passage_fired = index is not None and q >= self.thresholds[f"passage_{category}"]
+            if passage_fired:
+                p = max(p, q)
+            model_fired = index is not None and (
+                p >= self.thresholds.get(prefix + category, self.thresholds[category]) or passage_fired
+            )
             combined = 1.0 - (1.0 - r) * (1.0 - p)
             joint_fired = index is not None and r > 0 and combined >= joint
             if not (rule_fired or model_fired or joint_fired):
@@ -209,6 +300,12 @@ class Classifier:
             if index is not None:
                 detail["model_probability"] = round(p, 4)
                 detail["model_fired"] = bool(model_fired or (joint_fired and not rule_fired))
+                if passage_fired and passage_best is not None:
+                    start, end = doc.passages[int(passage_best[index])]
+                    detail["passage_probability"] = round(q, 4)
+                    span = self._span(doc, start, end, "model")
+                    if span is not None:
+                        spans = [*spans, span][: MAX_SPANS + 1]
                 if abstained:
                     detail["model_abstained"] = "text is not mainly Chinese"
             found.append((category, combined if index is not None else r, detail, spans))
@@ -216,8 +313,12 @@ class Classifier:
 
     def _rule_spans(self, doc: _Doc, hits: Iterable[Any]) -> list[Span]:
         seen: dict[tuple[int, int, str], Span] = {}
-        for hit in sorted(hits, key=lambda h: (h.start, -h.weight)):
-            span = self._span(doc, hit.start, hit.end, hit.rule_id)
+        for hit in sorted(hits, key=lambda h: (h.field, h.start, -h.weight)):
+            if hit.field == "links":
+                # Link evidence: [start, end) index the post's links; the text is what matched.
+                span = Span(hit.start, hit.end, hit.note or "", hit.rule_id, "links")
+            else:
+                span = self._span(doc, hit.start, hit.end, hit.rule_id)
             if span is not None:
                 seen.setdefault((span.start, span.end, span.field), span)
             if len(seen) >= MAX_SPANS:
@@ -283,6 +384,33 @@ class Classifier:
             for k, (category_k, score, detail, found) in enumerate(partial[i]):
                 if category_k == category and all((s.start, s.end, s.field) != key for s in found):
                     partial[i][k] = (category_k, score, detail, [*found, span][: MAX_SPANS + 1])
+
+
+def framing_factor(rules: RuleSet, present: Iterable[str], category: str) -> float:
+    """The factor by which a post's framing contexts lower its passages' `category` probability."""
+    factors = [
+        rules.contexts[c].factor
+        for c in present
+        if c in rules.contexts
+        and category in rules.contexts[c].categories
+        and rules.contexts[c].factor <= FRAMING_CONTEXT_FACTOR
+    ]
+    return min(factors, default=1.0)
+
+
+def best_passages(p_proba: np.ndarray, owners: np.ndarray, n_posts: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per post and class, the highest passage probability and that passage's index in the post.
+
+    `p_proba` holds one row per passage, `owners` the post each belongs to (ascending)."""
+    best = np.zeros((n_posts, p_proba.shape[1]))
+    where = np.full((n_posts, p_proba.shape[1]), -1, dtype=np.int64)
+    counts = np.bincount(owners, minlength=n_posts)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    for post in np.flatnonzero(counts):
+        block = p_proba[starts[post] : starts[post] + counts[post]]
+        where[post] = block.argmax(axis=0)
+        best[post] = block.max(axis=0)
+    return best, where
 
 
 def _source(detail: dict[str, Any]) -> str:

@@ -237,7 +237,19 @@ def classify_posts(
             claimed = claim_posts(
                 session=session, posts=posts, model_version=model_version, rules_version=rules_version
             )
-            results = classifier.classify_many([(post.text or "", post.title) for post in claimed])
+            # Links are evidence (shop and short links) and the date is what date-dependent rules
+            # judge against (a congress not yet held, an ID number's birth date).
+            results = classifier.classify_many(
+                [
+                    {
+                        "text": post.text or "",
+                        "title": post.title,
+                        "links": post.links or (),
+                        "published": post.published_at,
+                    }
+                    for post in claimed
+                ]
+            )
             stored = 0
             for post, findings in zip(claimed, results, strict=True):
                 new = [to_new_finding(f) for f in findings]

@@ -1,4 +1,8 @@
-"""Checks on numbers found by privacy patterns: a pattern finds candidates, these confirm them."""
+"""Checks on numbers found by privacy patterns: a pattern finds candidates, these confirm them.
+
+Each check takes the matched text and the post's date (None when unknown): a birth date is
+judged against the post's date, never the clock, so a rerun years later reaches the same answer.
+"""
 
 from __future__ import annotations
 
@@ -23,8 +27,12 @@ def id_check_digit(first17: str) -> str:
     return _ID_CHECK[total % 11]
 
 
-def is_id_card(text: str) -> bool:
-    """An 18-character resident ID number with a real birth date and a valid check character."""
+def is_id_card(text: str, today: date | None = None) -> bool:
+    """An 18-character resident ID number with a real birth date and a valid check character.
+
+    `today` is the post's date: a birth date after it is impossible. Without it any birth date
+    from 1890 on is accepted (the pattern already limits the year to 18xx–20xx).
+    """
     value = digits_of(text)
     if len(value) != 18 or not value[:17].isdigit():
         return False
@@ -32,12 +40,12 @@ def is_id_card(text: str) -> bool:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return False
-    if not date(1890, 1, 1) <= born <= date.today():
+    if born < date(1890, 1, 1) or (today is not None and born > today):
         return False
     return id_check_digit(value[:17]) == value[17]
 
 
-def is_mobile(text: str) -> bool:
+def is_mobile(text: str, today: date | None = None) -> bool:
     value = digits_of(text)
     if len(value) == 13 and value.startswith("86"):
         value = value[2:]
@@ -58,19 +66,19 @@ def luhn_ok(number: str) -> bool:
     return total % 10 == 0
 
 
-def is_bank_card(text: str) -> bool:
+def is_bank_card(text: str, today: date | None = None) -> bool:
     """16–19 digits passing Luhn that are not also a valid ID number or a phone number."""
     value = digits_of(text)
     if not 16 <= len(value) <= 19 or not value.isdigit():
         return False
     if len(set(value)) == 1:  # 0000… or 1111…: placeholders, not cards
         return False
-    if len(value) == 18 and is_id_card(value):
+    if len(value) == 18 and is_id_card(value, today):
         return False
     return luhn_ok(value)
 
 
-VALIDATORS: dict[str, Callable[[str], bool]] = {
+VALIDATORS: dict[str, Callable[[str, date | None], bool]] = {
     "id_card": is_id_card,
     "mobile": is_mobile,
     "bank_card": is_bank_card,

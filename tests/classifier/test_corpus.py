@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 from classifier import Classifier
-from classifier.data import load_corpus, split_of
+from classifier.data import CORPUS_DIR, load_corpus, split_of
 from classifier.evaluate import evaluate_rows
 
 
 def test_corpus_shape() -> None:
     rows = load_corpus()
-    assert len(rows) >= 400
+    assert len(rows) >= 1500
     labels = Counter(r.label for r in rows)
     assert set(labels) == {"ok", "marketing", "unverified", "harmful", "privacy", "expression"}
-    assert sum(1 for r in rows if r.kind == "hard_negative") >= 150
+    assert sum(1 for r in rows if r.kind == "hard_negative") >= len(rows) / 3
     assert len({r.id for r in rows}) == len(rows)
     assert len({r.text for r in rows}) == len(rows)
-    assert all(80 <= len(r.text) <= 800 for r in rows)
+    assert all(40 <= len(r.text) <= 2000 for r in rows)
+
+
+def test_every_row_says_why_and_positives_quote_their_evidence() -> None:
+    for path in sorted(CORPUS_DIR.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line)
+            assert isinstance(row.get("why"), str) and row["why"].strip(), (path.name, row["id"])
+            evidence = row.get("evidence")
+            if evidence is not None:
+                assert row["kind"] == "positive", row["id"]
+                assert evidence in row["text"] or evidence in (row.get("title") or ""), row["id"]
 
 
 def test_split_is_deterministic_and_covers_every_label() -> None:

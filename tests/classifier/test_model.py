@@ -109,9 +109,13 @@ def test_calibration_gives_probabilities(small_model: TextModel) -> None:
 
 
 def test_vectorised_decision_matches_the_pipeline(shipped: Classifier) -> None:
-    rows = load_corpus("heldout")[:60]
-    rule_scores, proba = score_rows(shipped, rows)
-    predicted, flagged = decide(rule_scores, proba, shipped.thresholds, shipped.rules.flag_threshold)
+    heldout = load_corpus("heldout")
+    # Short posts and the longest ones, whose passages are scored on their own too.
+    rows = heldout[:60] + sorted(heldout, key=lambda r: -len(r.text))[:40]
+    rule_scores, proba, passage_proba = score_rows(shipped, rows)
+    predicted, flagged = decide(
+        rule_scores, proba, shipped.thresholds, shipped.rules.flag_threshold, passage_proba
+    )
     findings = shipped.classify_many([(r.text, r.title) for r in rows])
     assert list(flagged) == [bool(f) for f in findings]
     tops = [max(f, key=lambda x: x.score).category if f else "ok" for f in findings]

@@ -7,7 +7,7 @@ import unicodedata
 
 import pytest
 
-from classifier.normalize import html_to_text, normalize
+from classifier.normalize import normalize
 
 
 @pytest.mark.parametrize(
@@ -82,16 +82,3 @@ def test_nfkc_matches_unicodedata_per_character() -> None:
     # Whitespace is folded afterwards, and t2s may change a few letters: compare without them.
     got = normalize(sample).text
     assert got.replace(" ", "") == normalize(expected).text.replace(" ", "")
-
-
-def test_html_to_text_keeps_link_targets() -> None:
-    html = (
-        '<div><p>欢迎选购<a href="https://shop.taobao.com/item/1">点击购买</a></p>'
-        "<script>var x = 1;</script><p>第二段<br>第三行</p><a href='#top'>顶部</a></div>"
-    )
-    text = html_to_text(html)
-    assert "点击购买 (https://shop.taobao.com/item/1)" in text
-    assert "var x" not in text
-    assert "第二段\n第三行" in text
-    assert "#top" not in text
-    assert html_to_text("   ") == ""

@@ -1,0 +1,170 @@
+"""Near-misses of fixed phrases: one character replaced by a homophone or by a look-alike.
+
+The rule set puts every near-miss into its one Aho-Corasick automaton, so a misspelt formulation
+(不忘出心 for 不忘初心) is found in the same single pass as every other term; nothing here scans a
+post. Homophones come from pypinyin's character readings, tone-insensitive, limited to common
+characters (those of jieba's dictionary words): a typist's input method offers those. A variant
+that reads as ordinary words (the replaced character forms a dictionary word with a neighbour:
+乡村振兴 → 乡村镇兴 holds 村镇) is skipped, so that normal text does not fire.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import Path
+
+__all__ = ["common_words", "joins_a_word", "near_misses", "read_lookalikes", "read_phrases"]
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+# Numerals are not replaced: 四个意识 → 是个意识 would fire on 是个… in any text, and a typist
+# rarely gets a numeral wrong.
+_NEVER_REPLACED = frozenset("一二三四五六七八九十百千万两〇零")
+# A dictionary word this frequent (jieba's counts) is an ordinary word: a variant that contains
+# one across its replaced character is not reported.
+_WORD_FREQ = 20
+# Characters whose summed word frequency reaches this are "common": homophone candidates.
+_CHAR_FREQ = 3000
+
+
+def read_phrases(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def read_lookalikes(path: Path) -> list[tuple[str, ...]]:
+    groups: list[tuple[str, ...]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            groups.append(tuple(line.split()))
+    return groups
+
+
+def _dictionary() -> Iterator[tuple[str, int]]:
+    """jieba's dictionary: (word, frequency) pairs."""
+    import jieba
+
+    path = Path(jieba.__file__).resolve().parent / "dict.txt"
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split(" ")
+            if len(parts) >= 2:
+                yield parts[0], int(parts[1])
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Ordinary words (two to four characters, frequent in jieba's dictionary): the guard's list.
+
+    Only these are kept in memory, not the whole dictionary with its counts.
+    """
+    return frozenset(w for w, count in _dictionary() if count >= _WORD_FREQ and 2 <= len(w) <= 4)
+
+
+@lru_cache(maxsize=1)
+def _homophones() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """(reading → common characters with it, character → its readings), tones ignored."""
+    from pypinyin import Style, pinyin
+
+    freq: dict[str, int] = defaultdict(int)
+    for word, count in _dictionary():
+        for ch in word:
+            freq[ch] += count
+    by_reading: dict[str, set[str]] = defaultdict(set)
+    readings: dict[str, frozenset[str]] = {}
+    for ch, count in freq.items():
+        if count < _CHAR_FREQ or not _HAN.fullmatch(ch):
+            continue
+        found = frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
+        readings[ch] = found
+        for reading in found:
+            by_reading[reading].add(ch)
+    return {r: frozenset(c) for r, c in by_reading.items()}, readings
+
+
+def joins_a_word(text: str, start: int, end: int, position: int) -> bool:
+    """Whether the replaced character at the edge of a match forms a common word with the text
+    next to it (各种 + 小微企业 is no misspelt 中小微企业)."""
+    words = common_words()
+    at = start + position
+    if position == 0 and start > 0 and text[start - 1 : at + 1] in words:
+        return True
+    return at == end - 1 and end < len(text) and text[at : end + 1] in words
+
+
+def _reads_as_words(variant: str, position: int, original: str, words: frozenset[str]) -> bool:
+    """Whether a dictionary word of `variant` spans `position` (and is not in `original`)."""
+    for length in (2, 3, 4):
+        for start in range(max(0, position - length + 1), min(position, len(variant) - length) + 1):
+            word = variant[start : start + length]
+            if word in words and word not in original:
+                return True
+    return False
+
+
+def near_misses(
+    phrase: str,
+    lookalikes: Iterable[tuple[str, ...]] = (),
+    *,
+    homophones: bool = True,
+    min_han: int = 4,
+    positions: Iterable[int] | None = None,
+) -> dict[str, tuple[int, str]]:
+    """Variants of `phrase` with one character replaced: variant → (position, note "初→出").
+
+    Only phrases with at least `min_han` Chinese characters get variants (shorter ones would
+    collide with ordinary words); `positions` limits which characters may be replaced.
+    """
+    return dict(
+        _near_misses(
+            phrase,
+            tuple(tuple(g) for g in lookalikes),
+            homophones,
+            min_han,
+            tuple(positions) if positions is not None else None,
+        )
+    )
+
+
+# Rule sets are loaded again and again (tests, each classify run): the variants of an unchanged
+# phrase are computed once per process.
+@lru_cache(maxsize=4096)
+def _near_misses(
+    phrase: str,
+    lookalikes: tuple[tuple[str, ...], ...],
+    homophones: bool,
+    min_han: int,
+    positions: tuple[int, ...] | None,
+) -> tuple[tuple[str, tuple[int, str]], ...]:
+    if len(_HAN.findall(phrase)) < min_han:
+        return {}
+    alike: dict[str, set[str]] = defaultdict(set)
+    for group in lookalikes:
+        for ch in group:
+            alike[ch].update(c for c in group if c != ch)
+    by_reading, _ = _homophones() if homophones else ({}, {})
+    context_reading: list[str] = []
+    if homophones:
+        from pypinyin import Style, lazy_pinyin
+
+        context_reading = lazy_pinyin(phrase, style=Style.NORMAL, errors=lambda s: ["?"] * len(s))
+    words = common_words()
+    variants: dict[str, tuple[int, str]] = {}
+    allowed = set(positions) if positions is not None else None
+    for i, ch in enumerate(phrase):
+        if not _HAN.fullmatch(ch) or ch in _NEVER_REPLACED or (allowed is not None and i not in allowed):
+            continue
+        candidates = set(alike.get(ch, ()))
+        if homophones and i < len(context_reading):
+            candidates |= by_reading.get(context_reading[i], frozenset())
+        candidates.discard(ch)
+        for other in candidates:
+            if other in _NEVER_REPLACED:
+                continue
+            variant = phrase[:i] + other + phrase[i + 1 :]
+            if _reads_as_words(variant, i, phrase, words):
+                continue
+            variants.setdefault(variant, (i, f"{ch}→{other}"))
+    return tuple(variants.items())
