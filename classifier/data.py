@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "CORPUS_DIR",
@@ -50,6 +51,10 @@ class LabelledRow:
     # The post's date (ISO) and outbound links, where the file gives them: the rules use both.
     published: str | None = None
     links: tuple[dict[str, str], ...] = ()
+
+    def item(self) -> dict[str, Any]:
+        """The row as the classifier's input (see Classifier.classify_many)."""
+        return {"text": self.text, "title": self.title, "links": self.links, "published": self.published}
 
 
 def canonical_label(label: str) -> str:

@@ -26,9 +26,7 @@ def predicted_label(findings: Sequence[Any]) -> str:
 
 def evaluate_rows(classifier: Classifier, rows: Sequence[LabelledRow]) -> dict[str, Any]:
     started = time.perf_counter()
-    results = classifier.classify_many(
-        [{"text": r.text, "title": r.title, "links": r.links, "published": r.published} for r in rows]
-    )
+    results = classifier.classify_many([row.item() for row in rows])
     elapsed = time.perf_counter() - started
     gold = [row.label for row in rows]
     pred = [predicted_label(f) for f in results]

@@ -635,7 +635,7 @@ def build_model(
     if corpus_held:
         report = evaluate_rows(classifier, corpus_held)
         hard = [r for r in corpus_held if r.kind == "hard_negative"]
-        flagged = sum(1 for f in classifier.classify_many([(r.text, r.title) for r in hard]) if f)
+        flagged = sum(1 for f in classifier.classify_many([r.item() for r in hard]) if f)
         scores["corpus_heldout"] = _summary(report)
         scores["corpus_heldout"]["hard_negative_flag_rate"] = round(flagged / len(hard), 4) if hard else None
     metadata = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -38,7 +40,10 @@ def test_paragraphs_are_passages_and_short_lines_join_the_next() -> None:
 
 
 def test_offsets_are_exact_and_stripped() -> None:
-    text = "  第一段内容足够长，说明本次会议的主要议程和参会人员。  \n\n   第二段内容同样足够长，介绍下一步的工作安排和要求。"
+    text = (
+        "  第一段内容足够长，说明本次会议的主要议程和参会人员。  \n\n"
+        "   第二段内容同样足够长，介绍下一步的工作安排和要求。"
+    )
     for start, end in split_passages(text):
         assert text[start:end] == text[start:end].strip()
         assert text[start:end]
@@ -53,7 +58,7 @@ def test_a_long_paragraph_is_cut_into_sentence_windows() -> None:
     # Windows hold whole sentences and cover the paragraph without a gap.
     assert all(text[s:e].endswith("。") for s, e in spans)
     assert spans[0][0] == 0 and spans[-1][1] == len(text)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))
 
 
 def test_text_after_the_last_full_stop_stays_in_the_last_window() -> None:
