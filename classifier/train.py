@@ -172,12 +172,16 @@ def _training_texts(rows: Sequence[LabelledRow], config: TrainConfig, corpus_ids
             continue
         evidence = normalize(row.evidence).text if row.evidence else None
         at = doc.find(evidence) if evidence else -1
+        # Passages teach only where they are real posts' paragraphs: the own corpus. A public
+        # row's sentence windows (a long work-report paragraph) and an augmented post's
+        # passages (the corpus's own again) are scored out of fold, for the thresholds.
+        teach = in_corpus and not augmented
         for start, end in spans:
             if label == "ok":
-                passage_label, trains = "ok", not augmented
+                passage_label, trains = "ok", teach
             elif at >= 0:
                 holds = start < at + len(evidence or "") and at < end
-                passage_label, trains = (label if holds else "ok"), not augmented
+                passage_label, trains = (label if holds else "ok"), teach
             else:
                 # Which passage of a long violating post carries the violation is unknown: such
                 # passages are scored out of fold but never taught.
