@@ -327,7 +327,7 @@ def _trainer_digest() -> str:
     """Hash of the code that turns data into a model, so a changed trainer makes a new version name."""
     package = Path(__file__).parent
     digest = hashlib.sha256()
-    for name in ("train.py", "features.py", "model.py"):
+    for name in ("train.py", "features.py", "model.py", "normalize.py"):
         digest.update((package / name).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -83,7 +83,7 @@ def train(
     version: str | None = typer.Option(None, "--version", help="Version name (default: date and data hash)."),
     promote: bool = typer.Option(False, "--promote", help="Make the new version the current one."),
 ) -> None:
-    """Train a new model version from --data files and write model.joblib + metadata.json."""
+    """Train a new model version from --data files and write model.npz + metadata.json."""
     from classifier.data import DataError, read_jsonl
     from classifier.model import ModelError, save_model
     from classifier.train import build_model
@@ -123,7 +123,7 @@ def train(
         path = save_model(model, target, metadata)
     except ModelError as error:
         raise InvalidInput(str(error)) from None
-    console.print(f"wrote [bold]{path}[/bold] ({(path / 'model.joblib').stat().st_size / 1e6:.1f} MB)")
+    console.print(f"wrote [bold]{path}[/bold] ({(path / 'model.npz').stat().st_size / 1e6:.1f} MB)")
     print_scores(metadata.get("scores", {}))
     console.print(f"thresholds: {metadata.get('thresholds')}")
     if promote:

@@ -86,7 +86,7 @@ def test_load_refuses_a_feature_format_mismatch(tmp_path: Path, small_model: Tex
 
 def test_load_refuses_a_changed_artefact(tmp_path: Path, small_model: TextModel) -> None:
     path = save_model(small_model, tmp_path, {})
-    with (path / "model.joblib").open("ab") as fh:
+    with (path / "model.npz").open("ab") as fh:
         fh.write(b"tampered")
     with pytest.raises(ModelError, match="hash"):
         load_model(path)
@@ -120,4 +120,4 @@ def test_vectorised_decision_matches_the_pipeline(shipped: Classifier) -> None:
 
 def test_packaged_model_is_small() -> None:
     version_dir = classifier.resolve_model_dir()
-    assert (version_dir / "model.joblib").stat().st_size < 5_000_000
+    assert (version_dir / "model.npz").stat().st_size < 5_000_000
