@@ -278,7 +278,9 @@ def check_compatible(metadata: dict[str, Any]) -> None:
         )
 
 
-def check_rules_version(metadata: dict[str, Any], rules_version: str, *, allow_mismatch: bool = False) -> None:
+def check_rules_version(
+    metadata: dict[str, Any], rules_version: str, *, allow_mismatch: bool = False
+) -> None:
     """Raise RulesMismatchError unless the model was trained with `rules_version`.
 
     Training records the rules version because the model learns alongside the rules (rule hits
