@@ -11,7 +11,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from classifier.findings import CATEGORIES, Finding, Span
-from classifier.model import ModelError, ModelVersionError, TextModel, load_model
+from classifier.model import (
+    ModelError,
+    ModelVersionError,
+    RulesMismatchError,
+    TextModel,
+    check_rules_version,
+    load_model,
+)
 from classifier.pipeline import Classifier
 from classifier.rules import RuleError, RuleSet
 
@@ -24,6 +31,7 @@ __all__ = [
     "ModelVersionError",
     "RuleError",
     "RuleSet",
+    "RulesMismatchError",
     "Span",
     "TextModel",
     "load",
@@ -54,10 +62,19 @@ def resolve_model_dir(path: str | Path | None = None) -> Path:
     raise ModelError(f"no model in {target}: expected metadata.json, or a CURRENT or DEFAULT.txt file")
 
 
-def load(path: str | Path | None = None, *, rules: str | Path | None = None) -> Classifier:
+def load(
+    path: str | Path | None = None,
+    *,
+    rules: str | Path | None = None,
+    allow_rules_mismatch: bool = False,
+) -> Classifier:
     """A classifier with the model at `path` (see resolve_model_dir) and the rules in `rules`.
 
-    Load only models you trust (the packaged one or your own model folder): the artefact is a
-    pickle. Raises ModelVersionError when the model was built with other library versions.
+    Raises ModelVersionError when the model was built with other library versions, and its
+    subclass RulesMismatchError when it was trained with other rules than `rules`, unless
+    `allow_rules_mismatch` (then the thresholds are used as they are, untuned for these rules).
     """
-    return Classifier(load_model(resolve_model_dir(path)), RuleSet.load(rules))
+    model = load_model(resolve_model_dir(path))
+    ruleset = RuleSet.load(rules)
+    check_rules_version(model.metadata, ruleset.version, allow_mismatch=allow_rules_mismatch)
+    return Classifier(model, ruleset)

@@ -71,13 +71,13 @@ def current_model_path(model_dir: Path) -> Path:
     return classifier.resolve_model_dir()
 
 
-def load_current(model_dir: Path) -> Any:
+def load_current(model_dir: Path, *, allow_rules_mismatch: bool = False) -> Any:
     """The classifier in use: the promoted version, else the packaged default."""
     import classifier
 
     if (model_dir / CURRENT_FILE).is_file():
-        return classifier.load(model_dir)
-    return classifier.load()
+        return classifier.load(model_dir, allow_rules_mismatch=allow_rules_mismatch)
+    return classifier.load(allow_rules_mismatch=allow_rules_mismatch)
 
 
 def promote(model_dir: Path, version: str) -> str:

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
         10 * 1024 * 1024, gt=0, description="A larger page is not stored; the crawl run records an error."
     )
     model_dir: Path | None = Field(None, description="Trained model versions; default `<data_dir>/models`.")
+    allow_rules_mismatch: bool = Field(
+        False, description="Load a model trained with another rules version than the installed rules."
+    )
     report_dir: Path | None = Field(None, description="Rendered reports; default `<data_dir>/reports`.")
     log_level: str = Field(
         "WARNING", description="Python logging level name; DEBUG also prints the traceback of an error."

@@ -96,7 +96,9 @@ class JobContext:
         model_dir = self.settings.resolved_model_dir
         key = (str(model_dir), registry.current_version(model_dir))
         if self._classifier is None or self._classifier_key != key:
-            self._classifier = registry.load_current(model_dir)
+            self._classifier = registry.load_current(
+                model_dir, allow_rules_mismatch=self.settings.allow_rules_mismatch
+            )
             self._classifier_key = key
         return self._classifier
 

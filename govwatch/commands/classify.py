@@ -140,6 +140,9 @@ def classify(
     wait: bool = typer.Option(
         False, "--wait", help="If another classify is running, wait for it instead of stopping (exit 1)."
     ),
+    allow_rules_mismatch: bool = typer.Option(
+        False, "--allow-rules-mismatch", help="Use a model trained with other rules than the installed ones."
+    ),
 ) -> None:
     """Classify stored posts that the current model and rules versions have not seen yet.
 
@@ -150,7 +153,7 @@ def classify(
     from govwatch.locks import job_lock
 
     session_factory = open_store()
-    clf = load_current_classifier()
+    clf = load_current_classifier(allow_rules_mismatch=allow_rules_mismatch)
     console.print(f"model {clf.model_version}, rules {clf.rules_version}")
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     with job_lock(session_factory, "classify", wait=wait, say=err.print):

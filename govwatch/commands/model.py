@@ -35,13 +35,13 @@ class ModelUnusable(GovwatchError):
     exit_code = 1
 
 
-def _load(path: Path | None, *, what: str) -> Any:
+def _load(path: Path | None, *, what: str, allow_rules_mismatch: bool = False) -> Any:
     """classifier.load with its errors (missing, corrupted, incompatible, unreadable) as one line."""
     import classifier
     from classifier.model import ModelError
 
     try:
-        return classifier.load(path)
+        return classifier.load(path, allow_rules_mismatch=allow_rules_mismatch)
     except ModelError as error:
         raise ModelUnusable(f"{what} cannot be used: {error}") from error
     except (OSError, ValueError, EOFError, KeyError, AttributeError, ImportError) as error:
@@ -49,17 +49,19 @@ def _load(path: Path | None, *, what: str) -> Any:
         raise ModelUnusable(f"{what} cannot be read ({type(error).__name__}: {error})") from error
 
 
-def load_current_classifier(settings: Settings | None = None) -> Any:
+def load_current_classifier(settings: Settings | None = None, *, allow_rules_mismatch: bool = False) -> Any:
     """The classifier `govwatch classify` uses: the promoted version, else the packaged default."""
     settings = settings or get_settings()
+    allow = allow_rules_mismatch or settings.allow_rules_mismatch
     model_dir = settings.resolved_model_dir
     if (model_dir / CURRENT_FILE).is_file():
         name = _read_pointer(model_dir / CURRENT_FILE)
         return _load(
             model_dir,
             what=f"the promoted model {name!r} in {model_dir} (promote another: `govwatch model list`)",
+            allow_rules_mismatch=allow,
         )
-    return _load(None, what="the packaged default model")
+    return _load(None, what="the packaged default model", allow_rules_mismatch=allow)
 
 
 def _version_dirs(settings: Settings) -> list[tuple[str, Path, str]]:
@@ -83,7 +85,7 @@ def train(
     version: str | None = typer.Option(None, "--version", help="Version name (default: date and data hash)."),
     promote: bool = typer.Option(False, "--promote", help="Make the new version the current one."),
 ) -> None:
-    """Train a new model version from --data files and write model.joblib + metadata.json."""
+    """Train a new model version from --data files and write model.npz + metadata.json."""
     from classifier.data import DataError, read_jsonl
     from classifier.model import ModelError, save_model
     from classifier.train import build_model
@@ -123,7 +125,7 @@ def train(
         path = save_model(model, target, metadata)
     except ModelError as error:
         raise InvalidInput(str(error)) from None
-    console.print(f"wrote [bold]{path}[/bold] ({(path / 'model.joblib').stat().st_size / 1e6:.1f} MB)")
+    console.print(f"wrote [bold]{path}[/bold] ({(path / 'model.npz').stat().st_size / 1e6:.1f} MB)")
     print_scores(metadata.get("scores", {}))
     console.print(f"thresholds: {metadata.get('thresholds')}")
     if promote:
@@ -212,6 +214,9 @@ def evaluate_command(
     ),
     model: Path | None = typer.Option(None, "--model", help="A model version directory (default: current)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+    allow_rules_mismatch: bool = typer.Option(
+        False, "--allow-rules-mismatch", help="Load a model trained with other rules than the installed ones."
+    ),
 ) -> None:
     """Score a model on labelled data: per-label precision/recall/F1, confusion, ok flag rate, speed."""
     from classifier.data import DataError, load_corpus, read_jsonl
@@ -239,7 +244,12 @@ def evaluate_command(
         raise typer.Exit(2) from None
     if model is not None and not model.is_dir():
         raise InvalidInput(f"--model {model}: no such model folder")
-    clf = _load(model, what=f"--model {model}") if model is not None else load_current_classifier()
+    allow = allow_rules_mismatch or get_settings().allow_rules_mismatch
+    clf = (
+        _load(model, what=f"--model {model}", allow_rules_mismatch=allow)
+        if model is not None
+        else load_current_classifier(allow_rules_mismatch=allow)
+    )
     report = evaluate_rows(clf, rows)
     if as_json:
         keys = ("n", "macro_f1", "ok_flag_rate", "per_label", "posts_per_second")

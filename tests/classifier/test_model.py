@@ -86,7 +86,7 @@ def test_load_refuses_a_feature_format_mismatch(tmp_path: Path, small_model: Tex
 
 def test_load_refuses_a_changed_artefact(tmp_path: Path, small_model: TextModel) -> None:
     path = save_model(small_model, tmp_path, {})
-    with (path / "model.joblib").open("ab") as fh:
+    with (path / "model.npz").open("ab") as fh:
         fh.write(b"tampered")
     with pytest.raises(ModelError, match="hash"):
         load_model(path)
@@ -124,4 +124,36 @@ def test_vectorised_decision_matches_the_pipeline(shipped: Classifier) -> None:
 
 def test_packaged_model_is_small() -> None:
     version_dir = classifier.resolve_model_dir()
-    assert (version_dir / "model.joblib").stat().st_size < 5_000_000
+    assert (version_dir / "model.npz").stat().st_size < 5_000_000
+
+
+def test_artefact_is_plain_arrays_loaded_without_pickle(tmp_path: Path, small_model: TextModel) -> None:
+    path = save_model(small_model, tmp_path, {"rules_version": RuleSet.load().version})
+    with np.load(path / "model.npz", allow_pickle=False) as arrays:
+        assert all(arrays[name].dtype != object for name in arrays.files)
+        assert [str(c) for c in arrays["classes"].tolist()] == list(CLASSES)
+    assert json.loads((path / "metadata.json").read_text(encoding="utf-8"))["format"] == 2
+
+
+def test_an_old_joblib_model_directory_is_refused_with_retrain(tmp_path: Path) -> None:
+    old = tmp_path / "m-old"
+    old.mkdir()
+    (old / "model.joblib").write_bytes(b"not loaded")
+    (old / "metadata.json").write_text(json.dumps({"version": "m-old", "format": 1}), encoding="utf-8")
+    with pytest.raises(ModelVersionError, match="retrain"):
+        load_model(old)
+
+
+def test_load_refuses_a_model_trained_with_other_rules(tmp_path: Path, small_model: TextModel) -> None:
+    rules_version = RuleSet.load().version
+    save_model(small_model, tmp_path / "same", {"rules_version": rules_version})
+    other = save_model(small_model, tmp_path / "other", {"rules_version": "1999.1+deadbeef"})
+    assert classifier.load(tmp_path / "same" / small_model.version).rules_version == rules_version
+    with pytest.raises(classifier.RulesMismatchError) as caught:
+        classifier.load(other)
+    assert "1999.1+deadbeef" in str(caught.value) and rules_version in str(caught.value)
+    assert classifier.load(other, allow_rules_mismatch=True).model_version == small_model.version
+
+
+def test_packaged_default_loads_with_the_packaged_rules() -> None:
+    assert classifier.load().rules_version == RuleSet.load().version
