@@ -93,7 +93,15 @@ class TextModel:
     calibration_b: np.ndarray
     thresholds: dict[str, float] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The model for long posts (those with passages, see classifier/passages.py) and for the
+    # passages themselves, where the version has one; short posts are this model's. One linear
+    # model for both gave up accuracy on short messages to learn long formal posts.
+    long: TextModel | None = field(default=None, repr=False, compare=False)
     _featurizer: HashingFeaturizer | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def for_long_posts(self) -> TextModel:
+        return self.long if self.long is not None else self
 
     @property
     def featurizer(self) -> HashingFeaturizer:
@@ -134,7 +142,7 @@ class TextModel:
         rounded values, see `quantized`), bucket ids as int32 deltas, which compress well.
         """
         names = list(self.thresholds)
-        return {
+        payload = {
             "format": np.asarray(ARTEFACT_FORMAT, dtype=np.int64),
             "version": np.asarray(self.version, dtype=np.str_),
             "classes": np.asarray(list(self.classes), dtype=np.str_),
@@ -151,6 +159,9 @@ class TextModel:
             "threshold_names": np.asarray(names, dtype=np.str_),
             "threshold_values": np.asarray([self.thresholds[n] for n in names], dtype=np.float64),
         }
+        if self.long is not None:
+            payload.update({LONG_PREFIX + k: v for k, v in self.long.to_payload().items()})
+        return payload
 
     @classmethod
     def from_payload(cls, payload: Any, metadata: dict[str, Any] | None = None) -> TextModel:
@@ -165,6 +176,11 @@ class TextModel:
         names = [str(n) for n in np.asarray(payload["threshold_names"]).tolist()]
         values = [float(v) for v in np.asarray(payload["threshold_values"]).tolist()]
         ngrams = np.asarray(payload["char_ngrams"]).tolist()
+        long = None
+        if LONG_PREFIX + "format" in payload:
+            long = cls.from_payload(
+                {k[len(LONG_PREFIX) :]: payload[k] for k in payload if k.startswith(LONG_PREFIX)}, metadata
+            )
         return cls(
             version=str(np.asarray(payload["version"]).item()),
             classes=tuple(str(c) for c in np.asarray(payload["classes"]).tolist()),
@@ -179,6 +195,7 @@ class TextModel:
             calibration_b=np.asarray(payload["calibration_b"]).astype(np.float64),
             thresholds=dict(zip(names, values, strict=True)),
             metadata=metadata or {},
+            long=long,
         )
 
     def quantized(self) -> TextModel:
@@ -186,6 +203,8 @@ class TextModel:
         return TextModel.from_payload(self.to_payload(), self.metadata)
 
 
+# The long-post model's arrays sit in the same file under this prefix (one hash covers both).
+LONG_PREFIX = "long__"
 _PAYLOAD_KEYS = (
     "format", "version", "classes", "word_bits", "char_bits", "char_ngrams", "bucket_deltas", "idf",
     "coef", "intercept", "calibration_a", "calibration_b", "threshold_names", "threshold_values",

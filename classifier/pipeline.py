@@ -140,7 +140,9 @@ class Classifier:
             started = (
                 docs,
                 abstain,
-                _model_worker().submit(self._model_scores, canonical, abstain, passages, owners),
+                _model_worker().submit(
+                    self._model_scores, canonical, abstain, passages, owners, [bool(d.passages) for d in docs]
+                ),
             )
             if ahead is not None:
                 yield from self._finish_batch(*ahead)
@@ -216,11 +218,6 @@ class Classifier:
             results.append(findings)
         return results
 
-    def _probabilities(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Model probabilities, and which texts the model abstained on (not mainly Chinese)."""
-        canonical, abstain = self._model_input(texts)
-        return self._model_probabilities(canonical, abstain), abstain
-
     @staticmethod
     def _model_input(texts: list[str]) -> tuple[list[str], np.ndarray]:
         """Canonical texts for the model, and which of them it abstains on."""
@@ -231,23 +228,38 @@ class Classifier:
         # Mongolian or Tibetan, which the model never learnt. Its guess would be noise.
         return canonical, (other > 2 * han) & (han < MIN_CHINESE)
 
-    def _model_probabilities(self, canonical: list[str], abstain: np.ndarray) -> np.ndarray:
-        proba = self.model.predict_proba(self.model.transform(canonical))
+    def _model_probabilities(
+        self, canonical: list[str], abstain: np.ndarray, model: TextModel | None = None
+    ) -> np.ndarray:
+        model = model or self.model
+        proba = model.predict_proba(model.transform(canonical))
         if abstain.any():
             proba[abstain] = 0.0
-            proba[abstain, self.model.class_index("ok")] = 1.0
+            proba[abstain, model.class_index("ok")] = 1.0
         return proba
 
     def _model_scores(
-        self, canonical: list[str], abstain: np.ndarray, passages: list[str], owners: np.ndarray
+        self,
+        canonical: list[str],
+        abstain: np.ndarray,
+        passages: list[str],
+        owners: np.ndarray,
+        is_long: Sequence[bool],
     ) -> _Scores:
-        """Post probabilities and each post's strongest passage per class (one model pass each)."""
-        proba = self._model_probabilities(canonical, abstain)
+        """Post probabilities (short posts by the model, long ones by its long-post model) and
+        each post's strongest passage per class."""
+        long_model = self.model.for_long_posts
+        proba = np.zeros((len(canonical), len(self.model.classes)))
+        long_rows = np.asarray(is_long, dtype=bool)
+        for rows, model in ((~long_rows, self.model), (long_rows, long_model)):
+            if rows.any():
+                picked = [canonical[i] for i in np.flatnonzero(rows)]
+                proba[rows] = self._model_probabilities(picked, abstain[rows], model)
         passage_proba = np.zeros_like(proba)
         passage_best = np.full(proba.shape, -1, dtype=np.int64)
         if passages:
             p_canonical, p_abstain = self._model_input(passages)
-            p_proba = self._model_probabilities(p_canonical, p_abstain | abstain[owners])
+            p_proba = self._model_probabilities(p_canonical, p_abstain | abstain[owners], long_model)
             passage_proba, passage_best = best_passages(p_proba, owners, len(canonical))
         return _Scores(proba, passage_proba, passage_best)
 
@@ -361,7 +373,17 @@ class Classifier:
         if not flat:
             return
         canonical = canonicalize_many(flat)
-        scores = self.model.decision_function(self.model.transform(canonical, [[] for _ in canonical]))
+        chars_only = self.model.transform(canonical, [[] for _ in canonical])
+        scores = self.model.decision_function(chars_only)
+        if self.model.long is not None and any(docs[i].passages for i in sentences):
+            # Sentences of long posts are ranked by the model that scored those posts.
+            long_scores = self.model.long.decision_function(
+                self.model.long.transform(canonical, [[] for _ in canonical])
+            )
+            owner_long = np.repeat(
+                [bool(docs[i].passages) for i in sentences], [len(v) for v in sentences.values()]
+            )
+            scores[owner_long] = long_scores[owner_long]
         offsets: dict[int, int] = {}
         position = 0
         for i, spans in sentences.items():

@@ -367,7 +367,7 @@ def score_rows(classifier: Any, rows: Sequence[LabelledRow]) -> tuple[np.ndarray
         spans = [split_passages(d) for d in batch]
         texts = [d[s:e] for d, doc_spans in zip(batch, spans, strict=True) for s, e in doc_spans]
         owners = np.repeat(np.arange(len(batch)), [len(x) for x in spans])
-        scores = classifier._model_scores(canonical, abstain, texts, owners)
+        scores = classifier._model_scores(canonical, abstain, texts, owners, [bool(x) for x in spans])
         probas.append(scores.proba)
         passage.append(scores.passage_proba)
     empty = np.zeros((0, len(CLASSES)))
@@ -429,7 +429,7 @@ def tune_thresholds(
     in_domain: np.ndarray | None = None,
     corpus: np.ndarray | None = None,
     ok_flag_budget: float = 0.008,
-    in_domain_ok_budget: float = 0.02,
+    in_domain_ok_budget: float = 0.01,
 ) -> dict[str, float]:
     """Model thresholds (per category), the joint threshold and the passage thresholds.
 
@@ -456,6 +456,11 @@ def tune_thresholds(
         ((gold_arr == "ok") & public_norm, ok_flag_budget),
         ((gold_arr == "ok") & own, in_domain_ok_budget),
     ]
+    # What the rules flag alone no threshold can undo: each budget comes on top of it.
+    never = {name: 1.01 for name in DEFAULT_THRESHOLDS}
+    never.update({f"long_{c}": 1.01 for c in (*_MODEL_CATS, "joint")})
+    _, by_rules = decide(rule_scores, proba, never, flag_threshold, None)
+    over: dict[int, float] = {}  # the lowest flag rate seen over each budget, for the log
 
     def macro_f1(pred: np.ndarray, mask: np.ndarray) -> float:
         g, p = gold_arr[mask], pred[mask]
@@ -469,12 +474,17 @@ def tune_thresholds(
 
     is_long = passage_proba.sum(axis=1) > 0 if passage_proba is not None else np.zeros(n, dtype=bool)
 
-    def score(th: dict[str, float], passages: np.ndarray | None, rows: np.ndarray) -> float | None:
+    def score(
+        th: dict[str, float], passages: np.ndarray | None, rows: np.ndarray, own_weight: float
+    ) -> float | None:
         pred, flagged = decide(rule_scores, proba, th, flag_threshold, passages)
-        if any((mask & rows).any() and flagged[mask & rows].mean() > budget for mask, budget in budgets):
-            return None
+        for k, (mask, budget) in enumerate(budgets):
+            subset = mask & rows
+            if subset.any() and flagged[subset].mean() > budget + by_rules[subset].mean():
+                over[k] = min(over.get(k, 1.0), float(flagged[subset].mean()))
+                return None
         objective = 0.0
-        for mask, weight in ((public_text, 1.0), (public_norm, 0.5), (own, 1.0)):
+        for mask, weight in ((public_text, 1.0), (public_norm, 0.5), (own, own_weight)):
             if (mask & rows).any():
                 objective += weight * macro_f1(pred, mask & rows)
         # On ties prefer higher thresholds: fewer flags for the same quality.
@@ -486,6 +496,7 @@ def tune_thresholds(
         grid: Sequence[float],
         rows: np.ndarray,
         joints: Sequence[tuple[str, float]] = (),
+        own_weight: float = 1.0,
     ) -> tuple[float, dict[str, float]] | None:
         """The best thresholds for `rows`, trying every grid value for each of `names` (and
         each (name, value) of `joints`)."""
@@ -495,16 +506,23 @@ def tune_thresholds(
                 th = {**base, **dict(zip(names, values, strict=True))}
                 if joint is not None:
                     th[joint[0]] = joint[1]
-                key = score(th, passage_proba, rows)
+                key = score(th, passage_proba, rows, own_weight)
                 if key is not None and (best is None or key > best[0]):
                     best = (key, th)
         return best
 
     grid = [round(float(x), 2) for x in np.arange(0.40, 0.86, 0.05)]
     off = {f"passage_{c}": 1.01 for c in _MODEL_CATS}
-    # Short posts (one passage: most Weibo posts, all of the public data's messages) first.
+    # Short posts (one passage: most Weibo posts, all of the public data's messages) first. The
+    # public data's ~20,000 messages are most of the evidence on short texts; the own corpus's
+    # few hundred short posts count half as much as they do for long posts.
     short = search(
-        {**DEFAULT_THRESHOLDS, **off}, _MODEL_CATS, grid, ~is_long, [("joint", j) for j in (0.6, 0.7, 0.8)]
+        {**DEFAULT_THRESHOLDS, **off},
+        _MODEL_CATS,
+        grid,
+        ~is_long,
+        [("joint", j) for j in (0.6, 0.7, 0.8)],
+        own_weight=0.5,
     )
     if short is None:
         log.warning("no thresholds meet the ok-flag budget %.3f; using the defaults", ok_flag_budget)
@@ -513,7 +531,11 @@ def tune_thresholds(
     if is_long.any():
         # Long posts: their own post thresholds with passages off, then the passage thresholds.
         names = [f"long_{c}" for c in _MODEL_CATS]
-        found = search(chosen, names, grid, is_long, [("long_joint", j) for j in (0.6, 0.7, 0.8)])
+        long_grid = [round(float(x), 2) for x in np.arange(0.40, 0.96, 0.05)]
+        over.clear()
+        found = search(chosen, names, long_grid, is_long, [("long_joint", j) for j in (0.6, 0.7, 0.8, 0.9)])
+        if found is None:
+            log.warning("no long-post thresholds meet the budgets (lowest rates over them: %s)", over)
         if found is not None:
             chosen = found[1]
         passage_grid = [round(float(x), 2) for x in np.arange(0.50, 0.99, 0.05)] + [1.01]
@@ -606,27 +628,46 @@ def build_model(
         if config.augmented_per_category
         else []
     )
-    model, facts, oof = train_model(
+    corpus_ids = frozenset(r.id for r in corpus_train if r.id)
+    # Two linear models: one for short posts (one passage: messages, most Weibo posts), trained
+    # as before on the public rows and the corpus's short posts; one for long posts and their
+    # passages, trained on everything plus passages and augmented posts.
+    short_rows = [r for r in corpus_train if not split_passages(document_text(r.text, r.title))]
+    short_config = replace(config, passages=False, augmented_per_category=0)
+    model, short_facts, short_oof = train_model(
+        fit_rows + short_rows, short_config, corpus_ids=corpus_ids, version=version, out_of_fold=tune
+    )
+    long_model, facts, oof = train_model(
         fit_rows + corpus_train + augmented,
         config,
-        corpus_ids=frozenset(r.id for r in corpus_train if r.id),
+        corpus_ids=corpus_ids,
         version=version,
         out_of_fold=tune,
     )
+    model.long = long_model
+    facts["short_model"] = {k: short_facts[k] for k in ("n_training_texts", "n_features", "train_seconds")}
     rules = RuleSet.load(rules_dir)
-    if oof is not None:
+    if oof is not None and short_oof is not None:
         posts = oof.posts()
         rule_scores, factors = _rule_scores(rules, [oof.texts[i] for i in posts])
+        passage_proba = oof.passage_proba()
+        # Short posts are scored by the short-post model: its out-of-fold probabilities.
+        by_text = {short_oof.texts[i]: short_oof.proba[i] for i in short_oof.posts()}
+        proba = oof.proba[posts].copy()
+        for k, i in enumerate(posts):
+            if passage_proba[k].sum() == 0 and oof.texts[i] in by_text:
+                proba[k] = by_text[oof.texts[i]]
         model.thresholds = tune_thresholds(
             rule_scores,
-            oof.proba[posts],
+            proba,
             [oof.labels[i] for i in posts],
             rules.flag_threshold,
             is_norm=oof.is_norm[posts],
-            passage_proba=oof.passage_proba() * factors if config.passages else None,
+            passage_proba=passage_proba * factors if config.passages else None,
             in_domain=oof.in_domain[posts],
             corpus=oof.corpus[posts],
         )
+        long_model.thresholds = model.thresholds
         log.info("tuned thresholds on %d out-of-fold posts: %s", len(posts), model.thresholds)
     report_rows = held
     classifier = Classifier(model, rules)

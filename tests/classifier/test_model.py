@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -48,6 +49,27 @@ def test_round_trip_predicts_identically(tmp_path: Path, small_model: TextModel)
     assert meta["note"] == "test"
     assert {"numpy", "scikit-learn", "rjieba", "opencc"} <= set(meta["libraries"])
     assert meta["classes"] == list(CLASSES)
+
+
+def test_a_long_post_model_travels_in_the_same_artefact(tmp_path: Path, small_model: TextModel) -> None:
+    # The long-post model here is the small model with other weights: enough to tell them apart.
+    long = dataclasses.replace(small_model, coef=-small_model.coef, version=small_model.version)
+    pair = dataclasses.replace(small_model, version="pair", long=dataclasses.replace(long, version="pair"))
+    loaded = load_model(save_model(pair, tmp_path, {}))
+    assert loaded.long is not None and loaded.for_long_posts is loaded.long
+    assert np.array_equal(loaded.long.coef, pair.long.quantized().coef)
+    assert small_model.for_long_posts is small_model
+    notice = "关于做好冬季安全生产工作的通知。各乡镇、各部门要认真落实安全责任，开展隐患排查。\n" * 3
+    rules = RuleSet.load()
+    classifier_pair = Classifier(loaded, rules)
+    # A long post is scored by the long-post model, a short one by the short-post model.
+    canonical, abstain = classifier_pair._model_input([notice, TEXTS[0]])
+    scores = classifier_pair._model_scores(
+        canonical, abstain, [], np.array([], dtype=np.int64), [True, False]
+    )
+    expected_long = loaded.long.predict_proba(loaded.long.transform(canonical[:1]))
+    expected_short = loaded.predict_proba(loaded.transform(canonical[1:]))
+    assert np.allclose(scores.proba[0], expected_long[0]) and np.allclose(scores.proba[1], expected_short[0])
 
 
 def test_small_model_learns_the_corpus(small_model: TextModel) -> None:
