@@ -322,11 +322,27 @@ class HashingFeaturizer:
 
         Words come from `words` (per document), else from cutting the whole batch here.
         """
+        rows, cols, _ = self._occurrences(canonical, words, with_positions=False)
+        return rows, cols
+
+    def _occurrences(
+        self,
+        canonical: Sequence[str],
+        words: Sequence[Sequence[str]] | None,
+        *,
+        with_positions: bool,
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+        """`occurrences`, and with `with_positions` (only when words are cut here) the [start,
+        end) of each occurrence in the documents joined by one separator character; None where
+        the segmenter's words did not cover the text exactly, so positions cannot be trusted."""
         n_docs = len(canonical)
         word_mask = np.uint64((1 << self.word_bits) - 1)
         char_mask = np.uint64((1 << self.char_bits) - 1)
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
+        begins: list[np.ndarray] = []
+        stops: list[np.ndarray] = []
+        positions_ok = with_positions and words is None
 
         # Words: every token of the batch joined by NUL (canonical text never contains NUL).
         if words is None:
@@ -336,12 +352,21 @@ class HashingFeaturizer:
                 starts, ends = _token_bounds(cps)
                 separator = (ends - starts == 1) & (cps[starts] == _NEWLINE)
                 owners = np.cumsum(separator, dtype=np.int32)
+                if with_positions:
+                    # Where each token sits in the newline-joined batch: the segmenter returns
+                    # every character once, in order, which is checked rather than assumed.
+                    lengths = ends - starts
+                    text_end = np.cumsum(lengths)
+                    positions_ok = positions_ok and int(text_end[-1]) == sum(map(len, canonical)) + n_docs - 1
                 real = ~separator
                 starts, ends, owners = starts[real], ends[real], owners[real]
                 if len(starts):
                     h = _span_hashes(cps, starts, ends, salt=0x5EED0001)
                     rows.append(owners)
                     cols.append((h & word_mask).astype(np.int64))
+                    if with_positions:
+                        stops.append(text_end[real])
+                        begins.append(stops[-1] - lengths[real])
         else:
             counts = np.fromiter((len(ws) for ws in words), dtype=np.int64, count=n_docs)
             if counts.sum():
@@ -380,10 +405,16 @@ class HashingFeaturizer:
                     bucket[room[:valid] < n] = sentinel
                     rows.append(owner[:valid])
                     cols.append(bucket)
+                    if with_positions:
+                        begin = np.arange(valid, dtype=np.int64)
+                        begins.append(begin)
+                        stops.append(begin + n)
 
         if not rows:
-            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64)
-        return np.concatenate(rows), np.concatenate(cols)
+            empty = np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.int32), empty, (empty, empty) if positions_ok else None
+        located = (np.concatenate(begins), np.concatenate(stops)) if positions_ok else None
+        return np.concatenate(rows), np.concatenate(cols), located
 
     def counts(self, canonical: Sequence[str], words: Sequence[Sequence[str]] | None = None) -> sp.csr_matrix:
         """Raw counts over all buckets (n_docs × n_buckets)."""
@@ -430,12 +461,73 @@ class HashingFeaturizer:
         words: Sequence[Sequence[str]] | None = None,
     ) -> sp.csr_matrix:
         rows, cols = self.occurrences(canonical, words)
+        return self._weigh(rows, self.column_of_bucket_[cols], len(canonical))
+
+    def transform_with_parts(
+        self, canonical: Sequence[str], parts: Sequence[Sequence[str]]
+    ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+        """`transform` of the documents and of their parts (the canonical texts of each
+        document's passages, in order; empty for a document without), sharing the work.
+
+        A document whose parts join up to exactly its own canonical text (nearly all: canonical
+        text drops the whitespace between passages) has its parts' occurrences taken from its own,
+        those that lie wholly inside one part: the batch is cut and hashed once. A word the
+        segmenter ran across two parts counts for the document but for neither part. Other
+        documents' parts are featurised on their own. Rows of the second matrix follow the
+        parts in order.
+        """
         n_docs = len(canonical)
+        rows, cols, located = self._occurrences(canonical, None, with_positions=True)
+        columns = self.column_of_bucket_[cols]
+        counts = np.fromiter((len(p) for p in parts), dtype=np.int64, count=n_docs)
+        first_part = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+        n_parts = int(counts.sum())
+        shared = [
+            bool(located is not None and counts[i] and "".join(parts[i]) == canonical[i])
+            for i in range(n_docs)
+        ]
+        part_rows: list[np.ndarray] = []
+        part_columns: list[np.ndarray] = []
+        if located is not None and any(shared):
+            begins, stops = located
+            # The part of every position of the documents joined by one separator; -1 for the
+            # separators and for documents featurised the other way.
+            part_at = np.full(sum(map(len, canonical)) + n_docs, -1, dtype=np.int64)
+            position = 0
+            for i, text in enumerate(canonical):
+                if shared[i]:
+                    lengths = [len(p) for p in parts[i]]
+                    part_at[position : position + len(text)] = np.repeat(
+                        np.arange(first_part[i], first_part[i] + counts[i]), lengths
+                    )
+                position += len(text) + 1
+            start_part = part_at[begins]
+            inside = (start_part >= 0) & (start_part == part_at[stops - 1])
+            part_rows.append(start_part[inside])
+            part_columns.append(columns[inside])
+        alone = [i for i in range(n_docs) if counts[i] and not shared[i]]
+        if alone:
+            texts = [p for i in alone for p in parts[i]]
+            r, c = self.occurrences(texts)
+            global_row = np.concatenate([np.arange(first_part[i], first_part[i] + counts[i]) for i in alone])
+            part_rows.append(global_row[r])
+            part_columns.append(self.column_of_bucket_[c])
+        empty = np.zeros(0, dtype=np.int64)
+        return (
+            self._weigh(rows, columns, n_docs),
+            self._weigh(
+                np.concatenate(part_rows) if part_rows else empty,
+                np.concatenate(part_columns) if part_columns else empty.astype(np.int32),
+                n_parts,
+            ),
+        )
+
+    def _weigh(self, rows: np.ndarray, columns: np.ndarray, n_docs: int) -> sp.csr_matrix:
+        """Sub-linear TF × IDF rows, L2-normalised per block, from (document, column) occurrences."""
         n_cols = self.n_features
         # Buckets the model does not use map to the sentinel column n_cols, dropped after
         # counting (cheaper than masking every occurrence first).
         width = n_cols + 1
-        columns = self.column_of_bucket_[cols]
         # Count (document, column) pairs by sorting one integer key, much faster than letting
         # scipy sort each row (int32 when it fits: it sorts twice as fast). Word columns all
         # precede character columns, so the sorted keys are already in CSR order.

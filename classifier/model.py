@@ -240,7 +240,7 @@ def save_model(model: TextModel, directory: Path, metadata: dict[str, Any]) -> P
 def write_artefact(model: TextModel, path: Path) -> None:
     """The model's arrays as a compressed npz (written to `path` exactly, not `path` + ".npz")."""
     with path.open("wb") as fh:
-        np.savez_compressed(fh, **model.to_payload())
+        np.savez_compressed(fh, **model.to_payload())  # type: ignore[arg-type]
 
 
 def load_model(directory: str | Path) -> TextModel:

@@ -232,7 +232,11 @@ class Classifier:
         self, canonical: list[str], abstain: np.ndarray, model: TextModel | None = None
     ) -> np.ndarray:
         model = model or self.model
-        proba = model.predict_proba(model.transform(canonical))
+        return self._abstained(model.predict_proba(model.transform(canonical)), abstain, model)
+
+    @staticmethod
+    def _abstained(proba: np.ndarray, abstain: np.ndarray, model: TextModel) -> np.ndarray:
+        """`proba` with the rows the model abstains on set to certainly legitimate."""
         if abstain.any():
             proba[abstain] = 0.0
             proba[abstain, model.class_index("ok")] = 1.0
@@ -246,21 +250,33 @@ class Classifier:
         owners: np.ndarray,
         is_long: Sequence[bool],
     ) -> _Scores:
-        """Post probabilities (short posts by the model, long ones by its long-post model) and
-        each post's strongest passage per class."""
+        """Post probabilities (short posts by the model, long ones, which are those with passages,
+        by its long-post model) and each post's strongest passage per class."""
         long_model = self.model.for_long_posts
         proba = np.zeros((len(canonical), len(self.model.classes)))
         long_rows = np.asarray(is_long, dtype=bool)
-        for rows, model in ((~long_rows, self.model), (long_rows, long_model)):
-            if rows.any():
-                picked = [canonical[i] for i in np.flatnonzero(rows)]
-                proba[rows] = self._model_probabilities(picked, abstain[rows], model)
+        short_rows = ~long_rows
+        if short_rows.any():
+            picked = [canonical[i] for i in np.flatnonzero(short_rows)]
+            proba[short_rows] = self._model_probabilities(picked, abstain[short_rows])
         passage_proba = np.zeros_like(proba)
         passage_best = np.full(proba.shape, -1, dtype=np.int64)
-        if passages:
+        if long_rows.any():
+            # A long post and its passages are featurised together: passages are its parts, so
+            # the post's text is cut into words and hashed once for both (see transform_with_parts).
             p_canonical, p_abstain = self._model_input(passages)
-            p_proba = self._model_probabilities(p_canonical, p_abstain | abstain[owners], long_model)
-            passage_proba, passage_best = best_passages(p_proba, owners, len(canonical))
+            long_index = np.flatnonzero(long_rows)
+            bounds = np.concatenate(([0], np.cumsum(np.bincount(owners, minlength=len(canonical)))))
+            x_posts, x_passages = long_model.featurizer.transform_with_parts(
+                [canonical[i] for i in long_index],
+                [p_canonical[bounds[i] : bounds[i + 1]] for i in long_index],
+            )
+            post_proba = long_model.predict_proba(x_posts)
+            proba[long_rows] = self._abstained(post_proba, abstain[long_rows], long_model)
+            if passages:
+                p_proba = long_model.predict_proba(x_passages)
+                p_proba = self._abstained(p_proba, p_abstain | abstain[owners], long_model)
+                passage_proba, passage_best = best_passages(p_proba, owners, len(canonical))
         return _Scores(proba, passage_proba, passage_best)
 
     def _combine(
@@ -326,6 +342,7 @@ class Classifier:
     def _rule_spans(self, doc: _Doc, hits: Iterable[Any]) -> list[Span]:
         seen: dict[tuple[int, int, str], Span] = {}
         for hit in sorted(hits, key=lambda h: (h.field, h.start, -h.weight)):
+            span: Span | None
             if hit.field == "links":
                 # Link evidence: [start, end) index the post's links; the text is what matched.
                 span = Span(hit.start, hit.end, hit.note or "", hit.rule_id, "links")

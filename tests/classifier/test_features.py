@@ -59,3 +59,24 @@ def test_unseen_and_empty_texts_give_empty_rows() -> None:
     fz = HashingFeaturizer(word_bits=12, char_bits=14).fit(["甲乙丙", "甲乙丙", "丁戊"])
     x = fz.transform(["", "己庚辛"])
     assert x.nnz == 0
+
+
+def test_documents_and_their_parts_are_featurised_together_as_apart() -> None:
+    # Parts that end in punctuation: the segmenter cuts there, so sharing the work must give
+    # exactly the rows that featurising each part alone gives.
+    parts = [
+        ["市政府召开常务会议，", "研究部署冬季安全生产工作。", "加微信下单包邮！"],
+        [],
+        ["各乡镇要开展隐患排查。", "请拨打0咨询。"],
+    ]
+    docs = ["".join(p) for p in parts]
+    docs[1] = "关于做好防汛工作的通知"
+    # A document whose parts do not join up to its text is featurised the other way.
+    parts.append(["市政府召开会议。", "另一段文字。"])
+    docs.append("完全不同的一段文字")
+    flat = [p for ps in parts for p in ps]
+    fz = HashingFeaturizer(word_bits=12, char_bits=14, min_df=1).fit(docs + flat)
+    x_docs, x_parts = fz.transform_with_parts(docs, parts)
+    assert (x_docs != fz.transform(docs)).nnz == 0
+    assert x_parts.shape == (len(flat), fz.n_features)
+    assert np.allclose(x_parts.toarray(), fz.transform(flat).toarray(), atol=1e-6)
