@@ -13,6 +13,7 @@ The score is the noisy-OR of both. Privacy and expression come from rules only.
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -55,6 +56,9 @@ MODEL_CHAR_LIMIT = 20_000
 # exactly what passages are scored to find.
 FRAMING_CONTEXT_FACTOR = 0.25
 MAX_SPANS = 20
+# Model threads: the model costs about twice the rules per post, so two threads keep two cores
+# busy while this thread runs the rules (measured by `make bench`).
+MODEL_WORKERS = 2
 MAX_SENTENCES = 64
 MIN_CHINESE = 20
 SOURCE_LIMIT = 100
@@ -62,9 +66,9 @@ _SENTENCE = re.compile(r"[^\n。！？!?；;]+[\n。！？!?；;]*")
 
 
 @lru_cache(maxsize=1)
-def _model_worker() -> ThreadPoolExecutor:
-    """One worker thread that runs the model on a batch while the calling thread runs the rules."""
-    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="classifier-model")
+def _model_workers() -> ThreadPoolExecutor:
+    """Threads that run the model on the batches ahead while the calling thread runs the rules."""
+    return ThreadPoolExecutor(max_workers=MODEL_WORKERS, thread_name_prefix="classifier-model")
 
 
 @dataclass(slots=True)
@@ -128,27 +132,28 @@ class Classifier:
         return list(self.iter_classify(items))
 
     def iter_classify(self, items: Iterable[Item]) -> Iterator[list[Finding]]:
-        # Two stages overlap: while the worker thread runs the model on one batch (segmentation
+        # Stages overlap: while worker threads run the model on the batches ahead (segmentation
         # in rjieba and feature hashing in numpy, both of which release the GIL), this thread
-        # runs the rules, which are pure Python, and builds the findings of the batch before it.
-        ahead: tuple[list[_Doc], np.ndarray, Future[_Scores]] | None = None
+        # runs the rules, which are pure Python, and builds the findings of the oldest batch.
+        ahead: deque[tuple[list[_Doc], np.ndarray, Future[_Scores]]] = deque()
         for batch in iter_batches(items, self.batch_size):
             docs = self._prepare_many(batch)
             canonical, abstain = self._model_input([d.combined for d in docs])
             passages = [d.combined[s:e] for d in docs for s, e in d.passages]
             owners = np.repeat(np.arange(len(docs)), [len(d.passages) for d in docs])
-            started = (
-                docs,
-                abstain,
-                _model_worker().submit(
-                    self._model_scores, canonical, abstain, passages, owners, [bool(d.passages) for d in docs]
-                ),
+            ahead.append(
+                (
+                    docs,
+                    abstain,
+                    _model_workers().submit(
+                        self._model_scores, canonical, abstain, passages, owners, [bool(d.passages) for d in docs]
+                    ),
+                )
             )
-            if ahead is not None:
-                yield from self._finish_batch(*ahead)
-            ahead = started
-        if ahead is not None:
-            yield from self._finish_batch(*ahead)
+            if len(ahead) > MODEL_WORKERS:
+                yield from self._finish_batch(*ahead.popleft())
+        while ahead:
+            yield from self._finish_batch(*ahead.popleft())
 
     # --- internals ----------------------------------------------------------------------------
 
