@@ -141,15 +141,10 @@ class Classifier:
             canonical, abstain = self._model_input([d.combined for d in docs])
             passages = [d.combined[s:e] for d in docs for s, e in d.passages]
             owners = np.repeat(np.arange(len(docs)), [len(d.passages) for d in docs])
-            ahead.append(
-                (
-                    docs,
-                    abstain,
-                    _model_workers().submit(
-                        self._model_scores, canonical, abstain, passages, owners, [bool(d.passages) for d in docs]
-                    ),
-                )
-            )
+            is_long = [bool(d.passages) for d in docs]
+            work = (canonical, abstain, passages, owners, is_long)
+            scores = _model_workers().submit(self._model_scores, *work)
+            ahead.append((docs, abstain, scores))
             if len(ahead) > MODEL_WORKERS:
                 yield from self._finish_batch(*ahead.popleft())
         while ahead:
