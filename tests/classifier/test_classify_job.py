@@ -134,7 +134,7 @@ def test_edited_post_is_classified_again(session_factory: sessionmaker[Session],
             == 0
         )
         found = list_findings(session=session, post_id=ids[0])
-        assert [f.category for f in found] == ["marketing"] and found[0].detail["post_version"] == 2
+        assert [f.category for f in found] == ["marketing"] and found[0].post_version == 2
         markers = list(
             session.scalars(select(PostClassification).where(PostClassification.post_id == ids[0]))
         )
