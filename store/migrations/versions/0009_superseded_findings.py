@@ -11,7 +11,8 @@ Downgrade goes back to what 0008's code would have stored: superseded findings a
 (the state they were superseded from) and lose their system `supersede` reviews (the audit log
 keeps the record); findings of later post versions that share post, category and versions with
 an earlier one are folded into the earliest, their reviews and appeals moved onto it, as 0003
-did with duplicates; post_version goes back into `detail`.
+did with duplicates, and it takes the state of the one decided last (its spans stay those of
+the earliest text); post_version goes back into `detail`.
 """
 
 from alembic import op
@@ -87,9 +88,19 @@ def upgrade() -> None:
 def _fold_later_post_versions() -> None:
     # The old unique index allows one finding per post, category and versions: keep the earliest
     # (what 0008's insert-or-ignore kept), point the others' reviews and appeals at it, drop them.
-    keeper = (
-        "(SELECT MIN(k.id) FROM findings k WHERE k.post_id = findings.post_id AND k.category = findings.category"
-        " AND k.model_version = findings.model_version AND k.rules_version = findings.rules_version)"
+    same_key = (
+        "m.post_id = findings.post_id AND m.category = findings.category"
+        " AND m.model_version = findings.model_version AND m.rules_version = findings.rules_version"
+    )
+    keeper = f"(SELECT MIN(m.id) FROM findings m WHERE {same_key})"
+    # The keeper takes the state of the member decided last, so that its state and its latest
+    # review (once they are all its own) agree.
+    op.execute(
+        "UPDATE findings SET version = version + 1, state = (SELECT m.state FROM findings m"
+        f" JOIN reviews r ON r.finding_id = m.id WHERE {same_key} ORDER BY r.created_at DESC, r.id DESC"
+        f" LIMIT 1) WHERE post_id IS NOT NULL AND id = {keeper}"
+        f" AND EXISTS (SELECT 1 FROM findings m WHERE {same_key} AND m.id <> findings.id)"
+        f" AND EXISTS (SELECT 1 FROM findings m JOIN reviews r ON r.finding_id = m.id WHERE {same_key})"
     )
     for table in ('reviews', 'appeals'):
         op.execute(
