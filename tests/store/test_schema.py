@@ -175,8 +175,8 @@ def test_migration_0009_backfills_post_version_and_downgrades(empty_engine: Engi
         )
         connection.execute(
             text(
-                "INSERT INTO reviews (id, finding_id, reviewer_id, decision, created_at, from_state, to_state)"
-                " VALUES (3, 5, 1, 'confirm', '2026-11-03 00:00:00', 'open', 'confirmed')"
+                "INSERT INTO reviews (id, finding_id, reviewer_id, decision, created_at, from_state,"
+                " to_state) VALUES (3, 5, 1, 'confirm', '2026-11-03 00:00:00', 'open', 'confirmed')"
             )
         )
         connection.execute(text("UPDATE findings SET state = 'confirmed', version = 2 WHERE id = 5"))
