@@ -110,7 +110,7 @@ def _finding_rows() -> Any:
             round(rng.random(), 4),
             spans,
             "mk.order_contact",
-            '{"rules": ["mk.order_contact"], "post_version": 1}',
+            '{"rules": ["mk.order_contact"]}',
             "m-bench",
             "r-bench",
             "open",

@@ -596,6 +596,7 @@ DECISION_LABELS = {
     "dismiss": "驳回",
     "escalate": "上报",
     "reopen": "重新打开",
+    "supersede": "已失效",
     None: "未审核",
 }
 

@@ -28,7 +28,8 @@ from store.findings import (
     store_findings,
 )
 from store.job_runs import find_done_run, finish_job_run, recent_statuses, start_job_run
-from store.models import Account, CrawlRun, Finding, Post
+from store.models import Account, CrawlRun, Finding, Post, utcnow
+from store.reviews import supersede_findings
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 200
@@ -192,6 +193,7 @@ class ClassifyReport:
     posts: int = 0
     batches: int = 0
     findings: dict[str, int] = field(default_factory=dict)
+    superseded: int = 0
 
     @property
     def total_findings(self) -> int:
@@ -206,6 +208,7 @@ def classify_posts(
     max_batches: int | None = None,
     on_batch: Callable[[int, int], None] | None = None,
     before_write: Callable[[Session], None] | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> ClassifyReport:
     """Classify every pending post in batches of `batch_size` (one transaction each).
 
@@ -214,6 +217,8 @@ def classify_posts(
     halfway is finished by the next without duplicating a finding. `on_batch(posts, findings)`
     is called after each committed batch; `before_write(session)` inside each batch's
     transaction (the scheduler checks its fencing token there); `max_batches` stops early.
+    In the same transaction the posts' open findings of an older text or of other model or rules
+    versions are superseded (store.reviews.supersede_findings); `clock` dates what a batch writes.
     """
     model_version, rules_version = classifier.model_version, classifier.rules_version
     report = ClassifyReport(model_version, rules_version)
@@ -234,8 +239,13 @@ def classify_posts(
             if before_write is not None:
                 before_write(session)
             # Claim first: posts another run (an overlapping cron job) marked are left to it.
+            when = clock()
             claimed = claim_posts(
-                session=session, posts=posts, model_version=model_version, rules_version=rules_version
+                session=session,
+                posts=posts,
+                model_version=model_version,
+                rules_version=rules_version,
+                classified_at=when,
             )
             # Links are evidence (shop and short links) and the date is what date-dependent rules
             # judge against (a congress not yet held, an ID number's birth date).
@@ -259,10 +269,22 @@ def classify_posts(
                     findings=new,
                     model_version=model_version,
                     rules_version=rules_version,
+                    created_at=when,
                 )
                 for item in new:
                     report.findings[item.category] = report.findings.get(item.category, 0) + 1
                 stored += added
+            # The open findings of an older text or of other versions give way to these, in the
+            # same transaction: a reviewer never sees a finding its post no longer warrants.
+            report.superseded += len(
+                supersede_findings(
+                    session=session,
+                    posts=claimed,
+                    model_version=model_version,
+                    rules_version=rules_version,
+                    now=when,
+                )
+            )
         report.posts += len(posts)
         report.batches += 1
         log.info("classified %d posts (%d findings) up to post %d", len(posts), stored, after_id)
@@ -312,12 +334,18 @@ def classify_job(
 
         with c.classify_lock:  # a second caller waits, then finds what the first left
             report = classify_posts(
-                c.session_factory, clf, batch_size=batch_size, before_write=before_write, on_batch=on_batch
+                c.session_factory,
+                clf,
+                batch_size=batch_size,
+                before_write=before_write,
+                on_batch=on_batch,
+                clock=c.now,
             )
         return {
             "posts": report.posts,
             "batches": report.batches,
             "findings": report.findings,
+            "superseded": report.superseded,
             "model_version": report.model_version,
             "rules_version": report.rules_version,
         }
@@ -433,17 +461,20 @@ def _raise_compromised(
     spam: dict[int, list[Finding]] = {}
     for finding in session.scalars(
         select(Finding).where(
-            Finding.category == "harmful", Finding.post_id.is_not(None), Finding.state != "dismissed"
+            Finding.category == "harmful",
+            Finding.post_id.is_not(None),
+            Finding.state.not_in(("dismissed", "superseded")),
         )
     ):
         if _is_spam_finding(finding):
             spam.setdefault(finding.account_id, []).append(finding)
     raised = 0
     for account_id, findings in sorted(spam.items()):
-        covered = {
-            i for f in existing.get((account_id, "compromised"), []) for i in f.detail.get("finding_ids", [])
-        }
-        new = sorted(f.id for f in findings if f.id not in covered)
+        earlier = existing.get((account_id, "compromised"), [])
+        covered = {i for f in earlier for i in f.detail.get("finding_ids", [])}
+        # A post flagged again (edited, or reclassified by a new model) is the same break-in.
+        covered_posts = {p for f in earlier for p in f.detail.get("post_ids", [])}
+        new = sorted(f.id for f in findings if f.id not in covered and f.post_id not in covered_posts)
         if not new:
             continue
         account = session.get(Account, account_id)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, and_, func, select, update
+from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from store.db import dialect_insert
@@ -138,9 +138,10 @@ def store_findings(
                 "score": float(item.score),
                 "spans": list(item.spans),
                 "source": item.source[:100],
-                "detail": {**item.detail, "post_version": post.version},
+                "detail": dict(item.detail),
                 "model_version": model_version,
                 "rules_version": rules_version,
+                "post_version": post.version,
                 "state": "open",
                 "created_at": when,
                 "updated_at": when,
@@ -161,20 +162,28 @@ def record_classification(
     rules_version: str,
     classified_at: datetime | None = None,
 ) -> int:
-    """Claim one post for these versions and store its findings (in the caller's unit of work).
+    """Claim one post for these versions, store its findings and supersede its earlier open ones
+    (in the caller's unit of work), as the classify job does for a batch.
 
     Returns the number of findings stored; 0 with nothing written when another job claimed it.
     """
+    from store.reviews import supersede_findings
+
     claimed = claim_posts(
         session=session, posts=[post], model_version=model_version, rules_version=rules_version,
         classified_at=classified_at,
     )  # fmt: skip
     if not claimed:
         return 0
-    return store_findings(
+    stored = store_findings(
         session=session, post=post, findings=findings, model_version=model_version,
         rules_version=rules_version, created_at=classified_at,
     )  # fmt: skip
+    supersede_findings(
+        session=session, posts=claimed, model_version=model_version, rules_version=rules_version,
+        now=classified_at or utcnow(),
+    )  # fmt: skip
+    return stored
 
 
 def list_findings(
@@ -201,6 +210,28 @@ def list_findings(
         query = query.where(Finding.model_version == model_version)
     if limit:
         query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def list_newer_findings(*, session: Session, finding: Finding) -> list[Finding]:
+    """The findings that a later classification of the finding's post made and that still stand
+    (not superseded themselves): where a reviewer goes from a superseded finding."""
+    if finding.post_id is None:
+        return []
+    query = (
+        select(Finding)
+        .where(
+            Finding.post_id == finding.post_id,
+            Finding.id > finding.id,
+            Finding.state != "superseded",
+            or_(
+                Finding.post_version > finding.post_version,
+                Finding.model_version != finding.model_version,
+                Finding.rules_version != finding.rules_version,
+            ),
+        )
+        .order_by(Finding.id)
+    )
     return list(session.scalars(query))
 
 
@@ -234,6 +265,7 @@ __all__ = [
     "count_findings",
     "count_unclassified_posts",
     "list_findings",
+    "list_newer_findings",
     "list_unclassified_posts",
     "record_classification",
     "store_findings",

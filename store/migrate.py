@@ -37,6 +37,13 @@ def upgrade_database(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+def downgrade_database(engine: Engine, revision: str) -> None:
+    """Go back to `revision` (for rolling back a release; each migration says what it loses)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(engine), revision)
+
+
 @lru_cache(maxsize=1)
 def head_revision() -> str | None:
     """The newest revision the migration scripts know (read from the scripts, without Alembic)."""

@@ -36,8 +36,11 @@ POST_STATUSES = ("live", "edited", "deleted", "violation", "unavailable")
 POST_CATEGORIES = ("marketing", "unverified", "harmful", "privacy", "expression")
 ACCOUNT_CATEGORIES = ("inactive", "unfiled", "compromised")
 FINDING_CATEGORIES = POST_CATEGORIES + ACCOUNT_CATEGORIES
-FINDING_STATES = ("open", "confirmed", "dismissed", "escalated", "appealed")
-REVIEW_DECISIONS = ("confirm", "dismiss", "escalate", "reopen")
+# "superseded": an open finding made on an older text of its post, or by other model or rules
+# versions, replaced by what the classify job found on the post's current text (closed, never counted).
+FINDING_STATES = ("open", "confirmed", "dismissed", "escalated", "appealed", "superseded")
+# "supersede" is the system's, written by the classify job; reviewers never pick it.
+REVIEW_DECISIONS = ("confirm", "dismiss", "escalate", "reopen", "supersede")
 # The decisions a reviewer picks a reason code for (reopen is a lead's or an undo, with a note).
 REASON_DECISIONS = ("confirm", "dismiss", "escalate")
 APPEAL_OUTCOMES = ("pending", "upheld", "rejected")
@@ -256,7 +259,8 @@ class PostClassification(Base):
     classified_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-FINDINGS_UNIQUE = "uq_findings_post_id_category_model_version_rules_version"
+# post_id, category, model_version, rules_version, post_version (the full name is over PostgreSQL's 63).
+FINDINGS_UNIQUE = "uq_findings_post_id_category_versions"
 
 
 class Finding(Base):
@@ -264,10 +268,19 @@ class Finding(Base):
 
     __tablename__ = "findings"
     __table_args__ = (
-        # One finding per post, category and versions: two classify jobs at once cannot duplicate one.
-        # A unique index rather than a constraint: SQLite adds it without rebuilding the table
-        # (which its foreign keys from reviews and appeals forbid), and ON CONFLICT uses either.
-        Index(FINDINGS_UNIQUE, "post_id", "category", "model_version", "rules_version", unique=True),
+        # One finding per post, category, model and rules versions and post version: two classify jobs
+        # at once cannot duplicate one, and an edited post can be flagged again in the same category.
+        # A unique index rather than a constraint: SQLite adds it without rebuilding the table, and
+        # ON CONFLICT uses either.
+        Index(
+            FINDINGS_UNIQUE,
+            "post_id",
+            "category",
+            "model_version",
+            "rules_version",
+            "post_version",
+            unique=True,
+        ),
         Index("ix_findings_state_category", "state", "category"),
         Index("ix_findings_account_id_created_at", "account_id", "created_at"),
     )
@@ -283,6 +296,8 @@ class Finding(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     model_version: Mapped[str] = mapped_column(String(64))
     rules_version: Mapped[str] = mapped_column(String(64))
+    # The post's version whose text the spans point into (1 for account-level findings).
+    post_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     state: Mapped[str] = mapped_column(_choice(FINDING_STATES, "finding_state"), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

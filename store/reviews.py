@@ -15,12 +15,13 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from store import notifications
 from store.audit import record_audit
 from store.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from store.models import REASON_DECISIONS, Appeal, Finding, ReasonCode, Review, User
+from store.models import REASON_DECISIONS, Appeal, Finding, Post, ReasonCode, Review, User
 from store.users import hash_password
 
 MAX_APPEAL_CHARS = 2000
@@ -28,10 +29,17 @@ MAX_NOTE_CHARS = 2000
 SYSTEM_USERNAME = "system"
 UNDO_REASON = "undo"
 REOPEN_REASON = "reopen"
+SUPERSEDE_REASON = "superseded"
 
-# state -> decision -> new state. Anything else is refused.
+# state -> decision -> new state. Anything else is refused. "supersede" is the classify job's
+# (a reviewer's decision must be one of REASON_DECISIONS); "superseded" is final.
 TRANSITIONS: dict[str, dict[str, str]] = {
-    "open": {"confirm": "confirmed", "dismiss": "dismissed", "escalate": "escalated"},
+    "open": {
+        "confirm": "confirmed",
+        "dismiss": "dismissed",
+        "escalate": "escalated",
+        "supersede": "superseded",
+    },
     "escalated": {"confirm": "confirmed", "dismiss": "dismissed"},
     "confirmed": {"reopen": "open"},
     "dismissed": {"reopen": "open"},
@@ -43,8 +51,17 @@ STATE_LABELS = {
     "dismissed": "已驳回",
     "escalated": "已上报",
     "appealed": "申诉中",
+    "superseded": "已失效",
 }
-DECISION_LABELS = {"confirm": "确认", "dismiss": "驳回", "escalate": "上报", "reopen": "重新打开"}
+DECISION_LABELS = {
+    "confirm": "确认",
+    "dismiss": "驳回",
+    "escalate": "上报",
+    "reopen": "重新打开",
+    "supersede": "标记为已失效",
+}
+# The reasons the system records, which are not in the reviewers' reason list.
+SYSTEM_REASON_LABELS = {"auto_confirm": "超过自动确认阈值", SUPERSEDE_REASON: "帖子内容或识别版本已更新"}
 OUTCOME_LABELS = {"pending": "待处理", "upheld": "申诉成立", "rejected": "申诉不成立"}
 
 DEFAULT_REASON_CODES: tuple[tuple[str, str, str], ...] = (
@@ -251,6 +268,8 @@ def decide_finding(
     if decision not in REASON_DECISIONS:
         raise InvalidInput(f"decision must be one of {', '.join(REASON_DECISIONS)}")
     finding = _load(session, finding_id)
+    if finding.state == "superseded":
+        raise Conflict(superseded_message(finding))
     if expected_version is not None and finding.version != expected_version:
         raise Conflict(
             f"线索 #{finding.id} 在您打开后已被修改"
@@ -319,6 +338,8 @@ def claim_finding(
     if actor.role != "reviewer":
         raise PermissionDenied("只有审核员可以认领线索")
     finding = _load(session, finding_id)
+    if finding.state == "superseded":
+        raise Conflict(superseded_message(finding))
     if finding.state not in ("open", "escalated"):
         raise Conflict(f"线索 #{finding.id} 已处理，无需认领")
     stale = now - claim_ttl
@@ -466,6 +487,86 @@ def auto_confirm(*, session: Session, finding_id: int, threshold: float, now: da
     )
     _after_confirm(session, finding)
     return review
+
+
+def superseded_message(finding: Finding) -> str:
+    return (
+        f"线索 #{finding.id} 已失效：帖子此后已修改或已用新的模型、规则重新识别，"
+        "不能再处理，请处理该帖子的新线索"
+    )
+
+
+def _supersede_note(finding: Finding, post: Post, model_version: str, rules_version: str) -> str:
+    parts = []
+    if finding.post_version < post.version:
+        parts.append(f"帖子已修改（第 {finding.post_version} 版 → 第 {post.version} 版），已按新内容重新识别")
+    if (finding.model_version, finding.rules_version) != (model_version, rules_version):
+        parts.append(f"已用模型 {model_version}、规则 {rules_version} 重新识别")
+    return "；".join(parts)
+
+
+def supersede_findings(
+    *, session: Session, posts: Sequence[Post], model_version: str, rules_version: str, now: datetime
+) -> list[Finding]:
+    """Mark superseded the open findings of `posts` made on an older text of the post or by other
+    model or rules versions; returns them.
+
+    The classify job calls it in the transaction that stores the posts' new findings, so a post's
+    findings always follow its current text. Each is recorded like an auto-confirm: a review and
+    an audit row by the system user, and a bumped version, so a reviewer's page opened before
+    fails instead of deciding it. Only `open` findings change: a confirmed, dismissed, escalated
+    (awaiting a lead) or appealed finding keeps its decision, and so does one a reviewer decides
+    while this runs (its version moved on, so the update matches nothing and it is left alone).
+    """
+    by_id = {post.id: post for post in posts}
+    stale: list[tuple[Finding, Post]] = []
+    ids = sorted(by_id)
+    for start in range(0, len(ids), 500):
+        query = (
+            select(Finding)
+            .options(selectinload(Finding.account))
+            .where(Finding.post_id.in_(ids[start : start + 500]), Finding.state == "open")
+            .order_by(Finding.id)
+        )
+        for finding in session.scalars(query):
+            assert finding.post_id is not None
+            post = by_id[finding.post_id]
+            if finding.post_version < post.version or (finding.model_version, finding.rules_version) != (
+                model_version,
+                rules_version,
+            ):
+                stale.append((finding, post))
+    if not stale:
+        return []
+    system = ensure_system_user(session=session)
+    actor = Actor(user_id=system.id, username=system.username, role="system")
+    superseded = []
+    for finding, post in stale:
+        from_state = finding.state
+        new_state = TRANSITIONS[from_state]["supersede"]
+        result = session.execute(
+            update(Finding)
+            .where(Finding.id == finding.id, Finding.version == finding.version, Finding.state == from_state)
+            .values(
+                state=new_state, version=finding.version + 1, updated_at=now, claimed_by=None, claimed_at=None
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            continue
+        # What the UPDATE wrote, without a SELECT per finding and without making the object dirty.
+        for name, value in (
+            ("state", new_state),
+            ("version", finding.version + 1),
+            ("updated_at", now),
+            ("claimed_by", None),
+            ("claimed_at", None),
+        ):
+            set_committed_value(finding, name, value)
+        note = _supersede_note(finding, post, model_version, rules_version)
+        _add_review(session, finding, actor, "supersede", from_state, new_state, SUPERSEDE_REASON, note, now)
+        superseded.append(finding)
+    return superseded
 
 
 def confirming_review(*, session: Session, finding_id: int) -> Review | None:
@@ -616,7 +717,8 @@ def finding_history(*, session: Session, finding: Finding) -> list[dict[str, Any
     ]
     for review in list_reviews(session=session, finding_id=finding.id):
         reason = session.get(ReasonCode, review.reason_code) if review.reason_code else None
-        label = reason.label if reason else (review.reason_code or "")
+        code = review.reason_code or ""
+        label = reason.label if reason else SYSTEM_REASON_LABELS.get(code, code)
         events.append(
             {
                 "at": review.created_at,
@@ -753,6 +855,7 @@ class QueueItem:
     detail: dict[str, Any]
     model_version: str
     rules_version: str
+    post_version: int
     state: str
     created_at: datetime
     version: int
@@ -803,6 +906,7 @@ def _queue_items_statement(scope: Any, filters: QueueFilter, limit: int, offset:
             Finding.detail,
             Finding.model_version,
             Finding.rules_version,
+            Finding.post_version,
             Finding.state,
             Finding.created_at,
             Finding.version,
@@ -828,7 +932,7 @@ def list_review_queue_items(
     items = []
     # On the connection: a plain Core result, without the ORM's row-loading layer.
     for row in session.connection().execute(query):
-        post = None if row[17] is None else QueuePost(*row[18:])
+        post = None if row[18] is None else QueuePost(*row[19:])
         items.append(
             QueueItem(
                 id=row[0],
@@ -841,11 +945,12 @@ def list_review_queue_items(
                 detail=row[7] or {},
                 model_version=row[8],
                 rules_version=row[9],
-                state=row[10],
-                created_at=row[11],
-                version=row[12],
-                claimed_by=row[13],
-                account=QueueAccount(name=row[14], platform=row[15], region_code=row[16]),
+                post_version=row[10],
+                state=row[11],
+                created_at=row[12],
+                version=row[13],
+                claimed_by=row[14],
+                account=QueueAccount(name=row[15], platform=row[16], region_code=row[17]),
                 post=post,
             )
         )

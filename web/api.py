@@ -128,7 +128,8 @@ def me(request: Request) -> dict[str, Any]:
 @router.get("/findings", summary="Findings in your scope: by default the open ones, highest score first")
 def list_findings(
     request: Request,
-    state: Literal["open", "escalated", "active", "confirmed", "dismissed", "appealed"] | None = None,
+    state: Literal["open", "escalated", "active", "confirmed", "dismissed", "appealed", "superseded"]
+    | None = None,
     region: str | None = Query(None, max_length=6),
     category: str | None = Query(None, max_length=16),
     account_id: int | None = Query(None, ge=1, le=2**31 - 1),

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from store.assessments import list_account_assessments
 from store.errors import InvalidInput
+from store.findings import list_newer_findings
 from store.models import (
     ACCOUNT_STATUSES,
     FINDING_CATEGORIES,
@@ -88,6 +89,8 @@ class FindingView:
     reasons: dict[str, list[Any]]
     appeal_due: datetime | None
     confirmer_id: int | None
+    # A superseded finding's successors: what later classifications of its post found.
+    newer: list[Finding]
 
 
 def finding_view(*, session: Session, finding: Finding, now: datetime, appeal_days: int) -> FindingView:
@@ -108,6 +111,7 @@ def finding_view(*, session: Session, finding: Finding, now: datetime, appeal_da
         if finding.state == "confirmed"
         else None,
         confirmer_id=confirmer.reviewer_id if confirmer else None,
+        newer=list_newer_findings(session=session, finding=finding) if finding.state == "superseded" else [],
     )
 
 
@@ -118,6 +122,10 @@ def finding_detail_json(view: FindingView) -> dict[str, Any]:
         "history": view.history,
         "appeals": [appeal_json(a) for a in view.appeals],
         "appeal_deadline": view.appeal_due,
+        "newer_findings": [
+            {"id": f.id, "category": f.category, "state": f.state, "post_version": f.post_version}
+            for f in view.newer
+        ],
     }
 
 
@@ -288,7 +296,12 @@ def findings_for_account(
 ) -> list[Finding]:
     query = (
         select(Finding)
-        .where(Finding.account_id == account_id, finding_condition(scope), Finding.state != "open")
+        .where(
+            Finding.account_id == account_id,
+            finding_condition(scope),
+            # Decided ones: not those awaiting review, nor those a newer classification replaced.
+            Finding.state.not_in(("open", "superseded")),
+        )
         .order_by(Finding.created_at.desc())
         .limit(limit)
     )

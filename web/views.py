@@ -84,10 +84,10 @@ def evidence_text(*, session: Session, finding: Finding) -> tuple[str, bool]:
     Returns the text and whether it is the post's current text.
     """
     post = finding.post
-    version = (finding.detail or {}).get("post_version")
+    version = finding.post_version
     if post is None:
         return "", False
-    if version is not None and version != post.version:
+    if version != post.version:
         stored = session.scalar(
             select(PostVersion.text).where(PostVersion.post_id == post.id, PostVersion.version == version)
         )
@@ -187,6 +187,7 @@ def finding_json(finding: Finding | QueueItem, now: datetime) -> dict[str, Any]:
         "source": finding.source,
         "model_version": finding.model_version,
         "rules_version": finding.rules_version,
+        "post_version": finding.post_version,
         "created_at": finding.created_at,
         "waiting_seconds": max(0, int((now - finding.created_at).total_seconds())),
         "claimed_by": finding.claimed_by,

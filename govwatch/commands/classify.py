@@ -71,6 +71,7 @@ def classify_with_progress(
         posts=counts["posts"],
         batches=counts["batches"],
         findings=dict(counts["findings"]),
+        superseded=int(counts.get("superseded", 0)),
     )
 
 
@@ -87,6 +88,7 @@ def print_findings_table(
         select(Finding, Post.title, Account.name)
         .join(Post, Finding.post_id == Post.id)
         .join(Account, Finding.account_id == Account.id)
+        .where(Finding.state != "superseded")
         .order_by(Finding.score.desc(), Finding.id)
         .limit(limit)
     )
@@ -129,6 +131,8 @@ def classify_and_show(
     report = classify_with_progress(session_factory, clf, settings=settings)
     summary = ", ".join(f"{n} {c}" for c, n in sorted(report.findings.items())) or "none"
     out.print(f"classified {report.posts} posts in {report.batches} batches; findings: {summary}")
+    if report.superseded:
+        out.print(f"{report.superseded} open findings of older texts or versions superseded")
     if show and report.total_findings:
         print_findings_table(session_factory, model_version=clf.model_version, limit=show, out=out)
     return report

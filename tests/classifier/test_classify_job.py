@@ -134,7 +134,7 @@ def test_edited_post_is_classified_again(session_factory: sessionmaker[Session],
             == 0
         )
         found = list_findings(session=session, post_id=ids[0])
-        assert [f.category for f in found] == ["marketing"] and found[0].detail["post_version"] == 2
+        assert [f.category for f in found] == ["marketing"] and found[0].post_version == 2
         markers = list(
             session.scalars(select(PostClassification).where(PostClassification.post_id == ids[0]))
         )
@@ -160,3 +160,106 @@ def test_findings_table_prints(
     print_findings_table(session_factory, limit=5, out=Console(width=200, force_terminal=False))
     output = capsys.readouterr().out
     assert "harmful" in output and "呼和浩特发布" in output
+
+
+class Renamed:
+    """The shipped classifier under another model version (a retrained model, as the job sees it)."""
+
+    def __init__(self, inner: Classifier, model_version: str) -> None:
+        self.inner = inner
+        self.model_version = model_version
+        self.rules_version = inner.rules_version
+
+    def classify_many(self, items):
+        return self.inner.classify_many(items)
+
+
+def _states(session: Session, post_id: int) -> list[tuple[str, int, str, str]]:
+    rows = session.scalars(select(Finding).where(Finding.post_id == post_id).order_by(Finding.id))
+    return [(f.category, f.post_version, f.state, f.model_version) for f in rows]
+
+
+def test_an_edited_post_supersedes_its_open_findings(
+    session_factory: sessionmaker[Session], shipped: Classifier
+) -> None:
+    from datetime import UTC, datetime
+
+    from store.posts import PostInput, upsert_posts
+    from store.reviews import Actor, decide_finding, ensure_default_reason_codes
+    from store.users import create_user
+
+    ids = add_posts(session_factory)
+    first = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    classify_posts(session_factory, shipped, batch_size=50, clock=lambda: first)
+    marketing_post, privacy_post = ids[1], ids[3]
+    with session_factory.begin() as session:
+        ensure_default_reason_codes(session=session)
+        user = create_user(
+            session=session, username="r1", password="correct-horse-42", role="reviewer", region_code="150100"
+        )
+        privacy = session.scalars(
+            select(Finding).where(Finding.post_id == privacy_post, Finding.category == "privacy")
+        ).one()
+        decide_finding(
+            session=session, actor=Actor(user.id, "r1", "reviewer"), finding_id=privacy.id,
+            decision="confirm", reason_code="unmasked_personal_data", expected_version=1, now=first,
+        )  # fmt: skip
+        old = {f.id for f in session.scalars(select(Finding).where(Finding.post_id == marketing_post))}
+        assert old and all(f[1:3] == (1, "open") for f in _states(session, marketing_post))
+        account_id = session.get(Post, marketing_post).account_id  # type: ignore[union-attr]
+        # The crawler's storage path: both posts come back with a new text.
+        result = upsert_posts(
+            session=session,
+            account_id=account_id,
+            posts=[
+                PostInput(
+                    source_key="post-1", title="年货节", text="正宗草原羊肉限时特价，加微信下单，满300包邮！"
+                ),
+                PostInput(
+                    source_key="post-3", title="低保公示", text="低保对象张建军，身份证号110101199003074514。"
+                ),
+            ],
+        )
+        assert result.updated == 2
+    second = datetime(2026, 11, 2, 8, 0, tzinfo=UTC)
+    report = classify_posts(session_factory, shipped, batch_size=50, clock=lambda: second)
+    assert report.posts == 2
+    with session_factory() as session:
+        states = _states(session, marketing_post)
+        superseded = [s for s in states if s[2] == "superseded"]
+        assert superseded and all(s[1] == 1 for s in superseded)
+        assert len(superseded) == len(old)
+        # Flagged again in the same category under the same versions: a new finding on the new text.
+        assert ("marketing", 2, "open", shipped.model_version) in states
+        assert report.superseded >= len(old)
+        # The confirmed finding keeps its decision; it is not superseded.
+        assert session.get(Finding, privacy.id).state == "confirmed"  # type: ignore[union-attr]
+        assert ("privacy", 2, "open", shipped.model_version) in _states(session, privacy_post)
+        for finding_id in old:
+            finding = session.get(Finding, finding_id)
+            assert finding is not None and finding.version == 2 and finding.updated_at == second
+        # Untouched posts keep their open findings.
+        assert all(s[2] == "open" for s in _states(session, ids[5]))
+
+
+def test_a_new_model_version_supersedes_open_findings_of_the_old(
+    session_factory: sessionmaker[Session], shipped: Classifier
+) -> None:
+    ids = add_posts(session_factory)
+    classify_posts(session_factory, shipped, batch_size=50)
+    with session_factory.begin() as session:
+        dismissed = session.scalars(select(Finding).where(Finding.post_id == ids[5])).first()
+        assert dismissed is not None
+        dismissed.state = "dismissed"  # as a reviewer's decision leaves it
+        open_before = session.scalar(select(func.count()).where(Finding.state == "open"))
+    retrained = Renamed(shipped, "m-next")
+    report = classify_posts(session_factory, retrained, batch_size=8)
+    assert report.posts == len(ids) and report.superseded == open_before
+    with session_factory() as session:
+        old = session.scalars(select(Finding).where(Finding.model_version == shipped.model_version)).all()
+        assert {f.state for f in old} == {"superseded", "dismissed"}
+        assert session.get(Finding, dismissed.id).state == "dismissed"  # type: ignore[union-attr]
+        new = session.scalars(select(Finding).where(Finding.model_version == "m-next")).all()
+        assert new and {f.state for f in new} == {"open"} and {f.post_version for f in new} == {1}
+        # The same posts, the same categories: one new finding for each old one.
+        assert Counter((f.post_id, f.category) for f in new) == Counter((f.post_id, f.category) for f in old)

@@ -148,7 +148,7 @@ def seed(session_factory: sessionmaker[Session]) -> dict[str, int]:
                     {"start": start, "end": end, "text": row.text[start:end], "source": "mk.order_contact"}
                 ],
                 source="mk.order_contact",
-                detail={"rules": ["mk.order_contact"], "model_probability": 0.91, "post_version": 1},
+                detail={"rules": ["mk.order_contact"], "model_probability": 0.91},
                 model_version="m-test",
                 rules_version="r-test",
                 created_at=extra.pop("created_at", START - timedelta(hours=5)),
