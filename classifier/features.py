@@ -322,27 +322,27 @@ class HashingFeaturizer:
 
         Words come from `words` (per document), else from cutting the whole batch here.
         """
-        rows, cols, _ = self._occurrences(canonical, words, with_positions=False)
+        rows, cols, _ = self._occurrences(canonical, words)
         return rows, cols
 
     def _occurrences(
         self,
         canonical: Sequence[str],
         words: Sequence[Sequence[str]] | None,
-        *,
-        with_positions: bool,
+        part_at: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
-        """`occurrences`, and with `with_positions` (only when words are cut here) the [start,
-        end) of each occurrence in the documents joined by one separator character; None where
-        the segmenter's words did not cover the text exactly, so positions cannot be trusted."""
+        """`occurrences`, and given `part_at` (the part of every position of the documents joined
+        by one separator, -1 outside parts; words must be cut here) also (part, bucket) of the
+        occurrences that lie wholly inside one part. That is None where the segmenter's words
+        did not cover the text exactly, so their positions cannot be trusted."""
         n_docs = len(canonical)
         word_mask = np.uint64((1 << self.word_bits) - 1)
         char_mask = np.uint64((1 << self.char_bits) - 1)
         rows: list[np.ndarray] = []
         cols: list[np.ndarray] = []
-        begins: list[np.ndarray] = []
-        stops: list[np.ndarray] = []
-        positions_ok = with_positions and words is None
+        part_rows: list[np.ndarray] = []
+        part_cols: list[np.ndarray] = []
+        parts_ok = part_at is not None and words is None
 
         # Words: every token of the batch joined by NUL (canonical text never contains NUL).
         if words is None:
@@ -352,21 +352,22 @@ class HashingFeaturizer:
                 starts, ends = _token_bounds(cps)
                 separator = (ends - starts == 1) & (cps[starts] == _NEWLINE)
                 owners = np.cumsum(separator, dtype=np.int32)
-                if with_positions:
+                real = ~separator
+                h = _span_hashes(cps, starts[real], ends[real], salt=0x5EED0001)
+                rows.append(owners[real])
+                cols.append((h & word_mask).astype(np.int64))
+                if part_at is not None:
                     # Where each token sits in the newline-joined batch: the segmenter returns
                     # every character once, in order, which is checked rather than assumed.
-                    lengths = ends - starts
-                    text_end = np.cumsum(lengths)
-                    positions_ok = positions_ok and int(text_end[-1]) == sum(map(len, canonical)) + n_docs - 1
-                real = ~separator
-                starts, ends, owners = starts[real], ends[real], owners[real]
-                if len(starts):
-                    h = _span_hashes(cps, starts, ends, salt=0x5EED0001)
-                    rows.append(owners)
-                    cols.append((h & word_mask).astype(np.int64))
-                    if with_positions:
-                        stops.append(text_end[real])
-                        begins.append(stops[-1] - lengths[real])
+                    stop = np.cumsum(ends - starts)
+                    parts_ok = parts_ok and len(part_at) == int(stop[-1]) + 1
+                    if parts_ok:
+                        stop = stop[real]
+                        begin = stop - (ends - starts)[real]
+                        first = part_at[begin]
+                        inside = np.flatnonzero((first >= 0) & (first == part_at[stop - 1]))
+                        part_rows.append(first[inside])
+                        part_cols.append(cols[-1][inside])
         else:
             counts = np.fromiter((len(ws) for ws in words), dtype=np.int64, count=n_docs)
             if counts.sum():
@@ -390,6 +391,7 @@ class HashingFeaturizer:
             rolling = np.zeros(total, dtype=np.uint64)
             word_buckets = np.int64(1 << self.word_bits)
             sentinel = self.n_buckets
+            in_part = part_at[:total] >= 0 if parts_ok and part_at is not None else None
             with np.errstate(over="ignore"):
                 for n in range(1, hi + 1):
                     valid = total - n + 1
@@ -405,15 +407,22 @@ class HashingFeaturizer:
                     bucket[room[:valid] < n] = sentinel
                     rows.append(owner[:valid])
                     cols.append(bucket)
-                    if with_positions:
-                        begin = np.arange(valid, dtype=np.int64)
-                        begins.append(begin)
-                        stops.append(begin + n)
+                    if in_part is not None and part_at is not None:
+                        # Inside one part: it starts and ends in the same one (parts are runs).
+                        same = part_at[:valid] == part_at[n - 1 : n - 1 + valid]
+                        inside = np.flatnonzero(same & in_part[:valid])
+                        part_rows.append(part_at[inside])
+                        part_cols.append(bucket[inside])
 
-        if not rows:
+        located = None
+        if parts_ok:
             empty = np.zeros(0, dtype=np.int64)
-            return np.zeros(0, dtype=np.int32), empty, (empty, empty) if positions_ok else None
-        located = (np.concatenate(begins), np.concatenate(stops)) if positions_ok else None
+            located = (
+                np.concatenate(part_rows) if part_rows else empty,
+                np.concatenate(part_cols) if part_cols else empty,
+            )
+        if not rows:
+            return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64), located
         return np.concatenate(rows), np.concatenate(cols), located
 
     def counts(self, canonical: Sequence[str], words: Sequence[Sequence[str]] | None = None) -> sp.csr_matrix:
@@ -477,47 +486,46 @@ class HashingFeaturizer:
         parts in order.
         """
         n_docs = len(canonical)
-        rows, cols, located = self._occurrences(canonical, None, with_positions=True)
-        columns = self.column_of_bucket_[cols]
         counts = np.fromiter((len(p) for p in parts), dtype=np.int64, count=n_docs)
         first_part = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
         n_parts = int(counts.sum())
-        shared = [
-            bool(located is not None and counts[i] and "".join(parts[i]) == canonical[i])
-            for i in range(n_docs)
-        ]
+        shared = [bool(counts[i]) and "".join(parts[i]) == canonical[i] for i in range(n_docs)]
+        # The part of every position of the documents joined by one separator: runs of part
+        # numbers for shared documents, -1 for separators and the other documents.
+        ids: list[int] = []
+        lengths: list[int] = []
+        for i, text in enumerate(canonical):
+            if shared[i]:
+                ids.extend(range(first_part[i], first_part[i] + counts[i]))
+                lengths.extend(len(p) for p in parts[i])
+            else:
+                ids.append(-1)
+                lengths.append(len(text))
+            ids.append(-1)
+            lengths.append(1)
+        part_at = np.repeat(np.asarray(ids, dtype=np.int64), lengths)
+        rows, cols, located = self._occurrences(canonical, None, part_at)
         part_rows: list[np.ndarray] = []
-        part_columns: list[np.ndarray] = []
-        if located is not None and any(shared):
-            begins, stops = located
-            # The part of every position of the documents joined by one separator; -1 for the
-            # separators and for documents featurised the other way.
-            part_at = np.full(sum(map(len, canonical)) + n_docs, -1, dtype=np.int64)
-            position = 0
-            for i, text in enumerate(canonical):
-                if shared[i]:
-                    lengths = [len(p) for p in parts[i]]
-                    part_at[position : position + len(text)] = np.repeat(
-                        np.arange(first_part[i], first_part[i] + counts[i]), lengths
-                    )
-                position += len(text) + 1
-            start_part = part_at[begins]
-            inside = (start_part >= 0) & (start_part == part_at[stops - 1])
-            part_rows.append(start_part[inside])
-            part_columns.append(columns[inside])
+        part_buckets: list[np.ndarray] = []
+        if located is None:
+            shared = [False] * n_docs  # positions untrustworthy: featurise every part alone
+        else:
+            part_rows.append(located[0])
+            part_buckets.append(located[1])
         alone = [i for i in range(n_docs) if counts[i] and not shared[i]]
         if alone:
             texts = [p for i in alone for p in parts[i]]
             r, c = self.occurrences(texts)
             global_row = np.concatenate([np.arange(first_part[i], first_part[i] + counts[i]) for i in alone])
             part_rows.append(global_row[r])
-            part_columns.append(self.column_of_bucket_[c])
+            part_buckets.append(c)
         empty = np.zeros(0, dtype=np.int64)
+        lookup = self.column_of_bucket_
         return (
-            self._weigh(rows, columns, n_docs),
+            self._weigh(rows, lookup[cols], n_docs),
             self._weigh(
                 np.concatenate(part_rows) if part_rows else empty,
-                np.concatenate(part_columns) if part_columns else empty.astype(np.int32),
+                lookup[np.concatenate(part_buckets)] if part_buckets else empty.astype(np.int32),
                 n_parts,
             ),
         )
@@ -527,14 +535,15 @@ class HashingFeaturizer:
         n_cols = self.n_features
         # Buckets the model does not use map to the sentinel column n_cols, dropped after
         # counting (cheaper than masking every occurrence first).
-        width = n_cols + 1
         # Count (document, column) pairs by sorting one integer key, much faster than letting
-        # scipy sort each row (int32 when it fits: it sorts twice as fast). Word columns all
-        # precede character columns, so the sorted keys are already in CSR order.
-        if n_docs * width < 2**31:
-            key = rows.astype(np.int32) * np.int32(width) + columns
+        # scipy sort each row (int32 when it fits: it sorts twice as fast). The column takes the
+        # key's low bits, so splitting a key is a mask and a shift. Word columns all precede
+        # character columns, so the sorted keys are already in CSR order.
+        shift = n_cols.bit_length()  # 2**shift > n_cols, the sentinel column
+        if n_docs << shift < 2**31:
+            key = (rows.astype(np.int32) << np.int32(shift)) | columns.astype(np.int32, copy=False)
         else:
-            key = rows.astype(np.int64) * width + columns.astype(np.int64)
+            key = (rows.astype(np.int64) << np.int64(shift)) | columns.astype(np.int64)
         key.sort()
         if len(key):
             flag = np.empty(len(key), dtype=bool)
@@ -546,8 +555,8 @@ class HashingFeaturizer:
         else:
             unique = key
             count = np.zeros(0, dtype=np.int64)
-        col = unique % width
-        row = unique // width
+        col = unique & ((1 << shift) - 1)
+        row = unique >> shift
         used = col < n_cols
         if not used.all():
             col, row, count = col[used], row[used], count[used]
