@@ -502,14 +502,16 @@ class RuleSet:
             hits.extend(self._spam_blocks(text, lex_hits))
         hits.extend(self._patterns(text, anchors, day))
         if claim_cues and self.claims is not None:
+            # The unverified lexicon cues as evaluate() will weigh them (after context): the claim
+            # rule tops them up to its weight instead of adding to them (see ClaimRules.hits).
+            factor = min(
+                (self.contexts[c].factor for c in contexts if "unverified" in self.contexts[c].categories),
+                default=1.0,
+            )
+            cue_weights = {lex.id: lex.weight * factor for lex, _, _ in lex_hits if lex.category == "unverified"}
             hits.extend(
                 RuleHit(h.rule_id, h.category, h.weight, h.start, h.end, structural=True, note=h.note)
-                for h in self.claims.hits(
-                    lowered,
-                    claim_cues,
-                    # unverified lexicon cues: the claim rule tops them up instead of adding to them
-                    {lex.id: lex.weight for lex, _, _ in lex_hits if lex.category == "unverified"}.values(),
-                )
+                for h in self.claims.hits(lowered, claim_cues, cue_weights.values())
             )
         if leader_hits:
             hits.extend(self._leaders(lowered, leader_hits))
