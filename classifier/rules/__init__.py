@@ -508,7 +508,9 @@ class RuleSet:
                 (self.contexts[c].factor for c in contexts if "unverified" in self.contexts[c].categories),
                 default=1.0,
             )
-            cue_weights = {lex.id: lex.weight * factor for lex, _, _ in lex_hits if lex.category == "unverified"}
+            cue_weights = {
+                lex.id: lex.weight * factor for lex, _, _ in lex_hits if lex.category == "unverified"
+            }
             hits.extend(
                 RuleHit(h.rule_id, h.category, h.weight, h.start, h.end, structural=True, note=h.note)
                 for h in self.claims.hits(lowered, claim_cues, cue_weights.values())
