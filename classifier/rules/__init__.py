@@ -24,6 +24,7 @@ from typing import Any
 import ahocorasick_rs
 
 from classifier.normalize import normalize
+from classifier.rules.claims import ClaimRules, ClaimTerm
 from classifier.rules.congress import ANCHORS as CONGRESS_ANCHORS
 from classifier.rules.congress import CongressTable
 from classifier.rules.nearmiss import joins_a_word, near_misses, read_lookalikes, read_phrases
@@ -50,7 +51,8 @@ class RuleHit:
     weight: float
     start: int
     end: int
-    # Structural evidence (an SEO spam block) is never lowered by context.
+    # Structural evidence is never lowered by context: an SEO spam block, and the claim rules
+    # (claims.py), which judge their passage's sourcing and the post's debunking themselves.
     structural: bool = False
     note: str | None = None
     # "text": offsets into the normalised text; "links": [start, end) are indexes of the post's
@@ -153,7 +155,7 @@ class _Typo:
 _DFA = ahocorasick_rs.Implementation.DFA
 _NFA = ahocorasick_rs.Implementation.ContiguousNFA
 # What an automaton match stands for.
-_LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS = range(8)
+_LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS, _CLAIM = range(9)
 
 
 def _norm_term(term: str) -> str:
@@ -170,7 +172,8 @@ class RuleSet:
         self.declared_version = str(manifest["version"])
         self.flag_threshold = float(manifest.get("flag_threshold", 0.5))
         files = ["manifest.toml", *manifest.get("lexicons", [])]
-        for key in ("patterns", "context", "expression", "formulations", "lookalikes", "congresses"):
+        keys = ("patterns", "context", "expression", "formulations", "lookalikes", "congresses", "claims")
+        for key in keys:
             if manifest.get(key):
                 files.append(manifest[key])
         digest = hashlib.sha256()
@@ -197,6 +200,9 @@ class RuleSet:
         self.links: list[_Link] = []
         if manifest.get("patterns"):
             self._load_patterns(directory / manifest["patterns"])
+        self.claims: ClaimRules | None = None
+        if manifest.get("claims"):
+            self._load_claims(directory / manifest["claims"])
         self.contexts: dict[str, _Context] = {}
         if manifest.get("context"):
             self._load_context(directory / manifest["context"])
@@ -337,6 +343,27 @@ class RuleSet:
                 )
             )
 
+    def _load_claims(self, path: Path) -> None:
+        """claims.toml: passage claim rules and myths (claims.py), plus plain lexicons and
+        [[pattern]] / [[link]] entries loaded like those of the other files."""
+        try:
+            self.claims = ClaimRules(_read_toml(path), path.name)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RuleError(f"{path.name}: {exc}") from exc
+        for term, cues in self.claims.terms.items():
+            self._terms[term].extend((_CLAIM, cue) for cue in cues)
+        for entry in self.claims.lexicons:
+            if entry.id in self.lexicons:
+                raise RuleError(f"{path.name}: duplicate rule id {entry.id}")
+            if entry.category not in RULE_CATEGORIES:
+                raise RuleError(f"{path.name}: lexicon {entry.id!r}: unknown category")
+            lexicon = _Lexicon(entry.id, entry.category, entry.weight)
+            self.lexicons[lexicon.id] = lexicon
+            for term in entry.terms:
+                if term.strip():
+                    self._terms[_norm_term(term)].append((_LEX, lexicon))
+        self._load_patterns(path)
+
     def _load_context(self, path: Path) -> None:
         for entry in _read_toml(path).get("context", []):
             ctx = _Context(entry["id"], tuple(entry["categories"]), float(entry["factor"]))
@@ -428,6 +455,7 @@ class RuleSet:
         leader_hits: list[tuple[str, int, int]] = []
         variant_hits: list[tuple[str, str, int, int]] = []
         congress_at: list[int] = []
+        claim_cues: list[tuple[ClaimTerm, int, int]] = []
         anchors: dict[int, list[int]] = {}
         values = self._values
         for index, start, end in self._automaton.find_matches_as_indexes(lowered, overlapping=True):
@@ -457,6 +485,8 @@ class RuleSet:
                     variant_hits.append((ref, lowered[start:end], start, end))
                 elif kind == _CONGRESS:
                     congress_at.append(start)
+                elif kind == _CLAIM:
+                    claim_cues.append((ref, start, end))
                 else:
                     leader_hits.append((ref, start, end))
 
@@ -471,6 +501,20 @@ class RuleSet:
                     lex_hits.extend((ref, start, end) for _, ref in self._seo_values[index])
             hits.extend(self._spam_blocks(text, lex_hits))
         hits.extend(self._patterns(text, anchors, day))
+        if claim_cues and self.claims is not None:
+            # The unverified lexicon cues as evaluate() will weigh them (after context): the claim
+            # rule tops them up to its weight instead of adding to them (see ClaimRules.hits).
+            factor = min(
+                (self.contexts[c].factor for c in contexts if "unverified" in self.contexts[c].categories),
+                default=1.0,
+            )
+            cue_weights = {
+                lex.id: lex.weight * factor for lex, _, _ in lex_hits if lex.category == "unverified"
+            }
+            hits.extend(
+                RuleHit(h.rule_id, h.category, h.weight, h.start, h.end, structural=True, note=h.note)
+                for h in self.claims.hits(lowered, claim_cues, cue_weights.values())
+            )
         if leader_hits:
             hits.extend(self._leaders(lowered, leader_hits))
             if variant_hits:

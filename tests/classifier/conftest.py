@@ -12,13 +12,17 @@ from classifier.data import load_corpus
 from classifier.model import TextModel
 from classifier.rules import RuleSet
 from classifier.train import TrainConfig, train_model
+from govwatch.settings import get_settings
 from tests.conftest import SHARED_DIR, unavailable
 
 
 @pytest.fixture(scope="session")
 def shipped() -> classifier.Classifier:
-    """The packaged default model with the packaged rules, loaded once per session."""
-    return classifier.load()
+    """The packaged default model with the packaged rules, loaded once per session.
+
+    GOVWATCH_ALLOW_RULES_MISMATCH=true (a rules change awaiting a retrained model) loads it anyway.
+    """
+    return classifier.load(allow_rules_mismatch=get_settings().allow_rules_mismatch)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,255 @@
+"""Claim rules (classifier/rules/claims.py, claims.toml): each family's true positive and the
+legitimate look-alike that stays clean."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from classifier.normalize import normalize
+from classifier.rules import CategoryEvidence, RuleError, RuleSet
+
+# A formal report around the one passage that carries the claim (passages are paragraphs).
+INTRO = (
+    "为做好近期各项工作，现将有关情况通报如下。一是全县各乡镇按照部署开展隐患排查，累计排查点位126处，"
+    "整改问题38个。二是加强值班值守，严格落实领导带班制度。\n"
+)
+OUTRO = "\n下一步，我们将继续压实责任，确保各项措施落实到位。"
+
+
+def evidence(rules: RuleSet, text: str, category: str) -> CategoryEvidence | None:
+    return rules.evaluate(normalize(text).text).categories.get(category)
+
+
+def rule_ids(rules: RuleSet, text: str, category: str) -> list[str]:
+    found = evidence(rules, text, category)
+    return found.rule_ids if found else []
+
+
+def score(rules: RuleSet, text: str, category: str) -> float:
+    found = evidence(rules, text, category)
+    return found.score if found else 0.0
+
+
+# --- unsourced claims ---------------------------------------------------------------------------
+
+UNSOURCED = [
+    # casualties on a netizen's word
+    "据现场网友爆料，事故已造成至少十余人遇难，具体原因正在调查中。",
+    # a dam failure from a chat group
+    "还有村民说，上游的大坝这两天已经渗水，今晚可能撑不住，住在河边的群众最好先搬到亲戚家。",
+    # a subsidy amount and date from an anonymous staff member
+    "另据一位不愿透露姓名的工作人员介绍，今年的耕地地力补贴将提高到每亩280元，12月底前一次性发放到卡。",
+    # a school-admission change from the parents' group
+    "据群里家长消息，今年县一中将取消统招，只招收本学区户籍学生。",
+    # a price surge from a self-media blogger
+    "有自媒体博主分析，下个月猪肉价格将暴涨50%以上，建议市民提前囤货。",
+    # an outbreak count from an insider
+    "有内部员工透露，县医院发热门诊这几天已经接诊了四十多名不明原因肺炎患者。",
+]
+
+# The same kinds of statement with a source, refuted, or reported in quotation marks.
+SOURCED = [
+    "据县应急管理局通报，事故已造成3人遇难，具体原因正在调查中。",
+    "网友反映城南路口红绿灯故障，小区3栋停电。经核查，系线路老化所致，交警大队已于当日修复。",
+    "据县气象台发布，今晚到明天有大到暴雨，局地累计雨量可达100毫米，请群众注意防范。",
+    "近日网传县一中将取消统招的消息不实，县教育局表示今年招生政策保持不变。",
+    "近日，一条“我市将向全体市民发放每人3000元生活补贴”的消息在微信群中流传，引发关注。",
+    "市民王先生说，这次社区改造后，小区停车位增加了60个，出行方便多了。",
+    "如有知情者，请与新华派出所联系，82岁老人陈某身高约1.65米。",
+    "今天北京市教委介绍了考试安排：中考英语听说机考时间为6月13日至14日。",
+]
+
+
+@pytest.mark.parametrize("passage", UNSOURCED)
+def test_unsourced_claim_is_evidence_that_needs_the_model(rules: RuleSet, passage: str) -> None:
+    for text in (passage, INTRO + passage + OUTRO):
+        found = evidence(rules, text, "unverified")
+        assert found is not None and "uv.unsourced_claim" in found.rule_ids, text
+        # Joint evidence: it flags with a moderately confident model, not alone.
+        assert rules.claims is not None
+        assert rules.claims.weight - 1e-9 <= found.score < rules.flag_threshold, text
+
+
+@pytest.mark.parametrize("passage", SOURCED)
+def test_sourced_refuted_or_quoted_claims_stay_clean(rules: RuleSet, passage: str) -> None:
+    for text in (passage, INTRO + passage + OUTRO):
+        assert "uv.unsourced_claim" not in rule_ids(rules, text, "unverified"), text
+
+
+def test_authority_counts_in_its_own_passage_only(rules: RuleSet) -> None:
+    rumour = "另据群里消息，上游水库已经出现裂缝，今晚可能会溃坝，下游五个村都要被淹。"
+    # The report's own 通报 (another passage) does not source the rumour …
+    assert "uv.unsourced_claim" in rule_ids(rules, INTRO + rumour + OUTRO, "unverified")
+    # … a monitoring body in the same passage does.
+    sourced = "据县水利局监测数据，上游水库水位正常。另据群里消息，上游水库出现裂缝。"
+    assert "uv.unsourced_claim" not in rule_ids(rules, INTRO + sourced + OUTRO, "unverified")
+
+
+def test_a_hedge_is_not_a_debunking(rules: RuleSet) -> None:
+    hedged = (
+        "据内部人士消息，清明节后我市将对外地车辆实施全天禁行，违者罚款2000元，尚未正式发文，以官方发布为准。"
+    )
+    assert "uv.unsourced_claim" in rule_ids(rules, hedged, "unverified")
+
+
+def test_two_claim_cues_weigh_more_and_hearsay_words_are_topped_up(rules: RuleSet) -> None:
+    assert rules.claims is not None
+    one = "有业主在群里说，小区旁边的变电站辐射超标。"
+    two = "有专家称，本月下旬我市可能发生6级以上地震。"
+    assert score(rules, one, "unverified") == pytest.approx(rules.claims.weight)
+    assert score(rules, two, "unverified") == pytest.approx(rules.claims.weight_multi)
+    # 据说 is also a hearsay lexicon cue: together they stay one piece of joint evidence.
+    hearsay = "据说，明年起60岁以上的农村老人每月可以多领500元养老金。"
+    found = evidence(rules, hearsay, "unverified")
+    assert found is not None and {"uv.hearsay", "uv.unsourced_claim"} <= set(found.rule_ids)
+    assert found.score == pytest.approx(rules.claims.weight_multi)
+
+
+# --- health myths -------------------------------------------------------------------------------
+
+MYTHS = [
+    "螃蟹和柿子一起吃会产生砒霜，请大家务必牢记。",
+    "打了新冠疫苗会导致不孕不育，年轻人要慎重。",
+    "每天喝一杯芹菜汁，坚持三个月高血压就能停药。",
+    "喝姜汤比打疫苗更管用，家里老人孩子都可以试试。",
+]
+MYTH_LOOKALIKES = [
+    "县疾控中心提醒：螃蟹和柿子一起吃会中毒的说法没有科学依据，但螃蟹要蒸熟煮透。",
+    "接种疫苗不会导致不孕不育，请适龄人群及时接种。",
+    "打流感疫苗会引起流感吗？不会，疫苗中的病毒已经灭活。",
+    "高血压患者不能擅自停药，应在医生指导下调整用药。",
+]
+
+
+@pytest.mark.parametrize("text", MYTHS)
+def test_health_myth_shapes(rules: RuleSet, text: str) -> None:
+    assert "uv.health_myth" in rule_ids(rules, text, "unverified")
+
+
+@pytest.mark.parametrize("text", MYTH_LOOKALIKES)
+def test_refuted_negated_or_asked_myths_stay_clean(rules: RuleSet, text: str) -> None:
+    assert "uv.health_myth" not in rule_ids(rules, text, "unverified")
+
+
+def test_a_myth_on_an_unnamed_experts_word_flags_alone(rules: RuleSet) -> None:
+    text = INTRO + "有专家称，每天空腹喝一杯淡盐水，坚持一个月就可以停掉降压药。" + OUTRO
+    assert score(rules, text, "unverified") >= rules.flag_threshold
+
+
+# --- harmful promotion --------------------------------------------------------------------------
+
+# (family, promotion inside a formal post, rule id that must fire, the warning that quotes it)
+PROMOTION = [
+    (
+        "fundraising",
+        "另外向大家推荐“金穗理财”项目，年化收益高达15%，保本保息，介绍一位亲友投资还能奖励300元。",
+        "hm.fundraising_return",
+        "警方提醒：凡是宣称“年化收益15%、保本保息”的理财项目都是非法集资，切勿轻信。",
+    ),
+    (
+        "eldercare card",
+        "我镇养老服务中心推出“孝心卡”，老人预存5万元即可每月领取2%的利息，到期本金全额返还。",
+        "hm.eldercare_prepaid",
+        "市民政局提醒：以养老服务为名，以预存会员卡返还高额利息为诱饵的，多为养老诈骗，请警惕。",
+    ),
+    (
+        "crypto",
+        "投资泰达币理财，每天收益3%，一个月回本，欢迎大家参与。",
+        "hm.crypto_return",
+        "【以案说法】“投资虚拟币，日收益5%”——市民刘某轻信此类宣传被骗46万元，切勿轻信。",
+    ),
+    (
+        "campus loan",
+        "需要资金周转的同学可以找“青春贷”，不看征信，身份证就能借，父母不会知道。",
+        "hm.campus_loan",
+        "反诈中心提醒：“不看征信、借款父母不会知道”的校园贷都是诈骗，大学生切勿上当。",
+    ),
+    (
+        "ghost-writing",
+        "毕业论文写不完的同学不用着急，可联系学院门口打印店代写论文，包过审。",
+        "hm.ghostwriting",
+        "警惕“代写论文、包过审”骗局，学校将依法严肃处理学术不端行为。",
+    ),
+    (
+        "escort",
+        "夜间出行的游客如需放松，可联系景区周边的高端伴游服务，美女上门，价格实惠。",
+        "hm.escort",
+        "市公安局开展扫黄打非专项行动，依法查处“高端伴游服务”等违法犯罪活动。",
+    ),
+    (
+        "gambling cash-out",
+        "本县“欢乐棋牌”APP已上线，斗地主、麻将赢的金币可以兑换成现金，直接提现到微信。",
+        "hm.gambling_cashout",
+        "县公安局依法查处一起利用棋牌APP金币兑换现金的网络赌博案，抓获犯罪嫌疑人5名。",
+    ),
+    (
+        "casino link",
+        "更多精彩请访问新葡京娱乐城 www.xpj888.com 注册即送彩金。",
+        "hm.casino_link",
+        "警方提醒：“新葡京娱乐城”等境外赌博网站都是骗局，切勿注册。",
+    ),
+    (
+        "vigilante",
+        "对于在街上乱摆摊的小贩，大家可以直接把他们的摊子掀了，出了事社区负责。",
+        "hm.vigilante_call",
+        "城管部门提醒：对占道经营要依法劝导，严禁把摊贩的摊子掀了等粗暴执法行为，违法犯罪将被依法处理。",
+    ),
+    (
+        "don't rent or hire",
+        "近期盗窃案件多，各出租户不要把房子租给外地人，企业也不要招外地人。",
+        "hm.discrimination_exclude",
+        "县人社局提醒：用人单位不得以地域、民族为由拒绝招用外地人，违者将依法处理。",
+    ),
+    (
+        "slur",
+        "某省来的人都是小偷，大家要多留个心眼。",
+        "hm.discrimination_slur",
+        "记者报道：某公司在招聘启事中写“某省来的人都是小偷”，被市场监管部门依法查处。",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("family", "promotion", "rule_id", "warning"), PROMOTION, ids=[p[0] for p in PROMOTION]
+)
+def test_harmful_promotion_flags_and_the_warning_does_not(
+    rules: RuleSet, family: str, promotion: str, rule_id: str, warning: str
+) -> None:
+    text = INTRO + promotion + OUTRO
+    assert rule_id in rule_ids(rules, text, "harmful"), family
+    assert score(rules, text, "harmful") >= rules.flag_threshold, family
+    assert score(rules, warning, "harmful") < rules.flag_threshold, family
+
+
+def test_casino_link_rule_reads_the_posts_links(rules: RuleSet) -> None:
+    text = normalize("详情请点击下方链接。").text
+    casino = [{"href": "https://www.xpj7788.vip/register", "text": "点击进入"}]
+    official = [{"href": "https://www.gov.cn/zhengce/", "text": "中国政府网"}]
+    found = rules.evaluate(text, links=casino).categories.get("harmful")
+    assert found is not None and "hm.link_casino" in found.rule_ids
+    assert "harmful" not in rules.evaluate(text, links=official).categories
+
+
+# --- the file itself ----------------------------------------------------------------------------
+
+
+def test_claims_file_is_part_of_the_rules_version(tmp_path: Path, rules: RuleSet) -> None:
+    copy = tmp_path / "rules"
+    shutil.copytree(rules.directory, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    with (copy / "claims.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[[lexicon]]\nid = "hm.extra"\ncategory = "harmful"\nweight = 0.6\nterms = ["某某新词"]\n')
+    edited = RuleSet.load(copy)
+    assert edited.version != rules.version
+    assert "hm.extra" in rule_ids(edited, "某某新词", "harmful")
+
+
+def test_a_broken_claims_file_names_itself(tmp_path: Path, rules: RuleSet) -> None:
+    copy = tmp_path / "rules"
+    shutil.copytree(rules.directory, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    with (copy / "claims.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\n[[myth]]\nid = "uv.bad"\nweight = 0.4\npattern = \'(unclosed\'\nanchors = ["x"]\n')
+    with pytest.raises(RuleError, match=r"claims\.toml"):
+        RuleSet.load(copy)
