@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, false, select, true
+from sqlalchemy import ColumnElement, Row, false, func, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from store.errors import NotFound
@@ -192,6 +192,12 @@ def ids_in_scope(*, session: Session, scope: Scope, finding_ids: Sequence[int]) 
         select(Finding.id).where(Finding.id.in_(list(finding_ids)), finding_condition(scope))
     )
     return set(rows)
+
+
+def count_scoped_accounts(*, session: Session, scope: Scope, cap: int) -> int:
+    """How many accounts are in scope, counted up to `cap`."""
+    inner = select(Account.id).where(account_condition(scope, Account.id, Account.region_code)).limit(cap)
+    return int(session.connection().scalar(select(func.count()).select_from(inner.subquery())) or 0)
 
 
 def scoped_account_names(*, session: Session, scope: Scope, limit: int = 300) -> list[tuple[int, str]]:
