@@ -52,7 +52,8 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # Sync handlers run in anyio's thread pool, 40 threads by default. Twenty requests in flight
         # in one worker then take turns on the GIL every few milliseconds and all finish late
-        # (measured: the queue's p95 under load rose by half); a few threads serve them in turn.
+        # (measured: the queue's p95 under load doubled, CPU per request up a fifth); a couple of
+        # threads serve them in turn.
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.web_threads
         yield
 
