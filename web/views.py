@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -190,7 +190,7 @@ def queue_row(item: QueueItem, *, now: datetime, query: str, excerpt: Markup) ->
     )
 
 
-def region_options(regions: Iterable[tuple[str, str]], selected: str) -> Markup:
+def region_options(regions: Iterable[Sequence[Any]], selected: str) -> Markup:
     """The `<option>`s of the queue's region filter, built once per region list and selection."""
     return _region_options(tuple((code, name) for code, name in regions), selected)
 
