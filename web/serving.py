@@ -5,7 +5,8 @@ connection waiting in it. Twenty clients that connect at once all landed on one 
 other stayed idle (measured: the queue's p50 under load doubled). Here, on Linux, every worker
 binds its own socket to the same address with SO_REUSEPORT and the kernel spreads new connections
 across them. The parent keeps a bound socket that never listens (it receives no connections) so
-the port stays reserved while a worker restarts; it restarts workers that die.
+the port stays reserved while a worker restarts; it restarts workers that die, and a worker whose
+parent is gone shuts itself down.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import sys
 import threading
+import time
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -56,6 +59,7 @@ def bind_reuse_port(host: str, port: int) -> socket.socket:
 
 def _worker(config: uvicorn.Config) -> None:
     """One worker process: its own socket on the shared port, then uvicorn on it."""
+    threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True).start()
     config.configure_logging()
     try:
         sock = bind_reuse_port(config.host, config.port)
@@ -65,6 +69,14 @@ def _worker(config: uvicorn.Config) -> None:
     # Ctrl-C reaches the whole process group; uvicorn has shut down by then, the parent stops us anyway.
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run(sockets=[sock])
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    # A parent killed outright (SIGKILL, OOM) cannot stop its workers, and they would go on serving
+    # the port unsupervised: each checks for its parent and shuts down gracefully once it is gone.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 class Workers:

@@ -112,8 +112,8 @@ def served() -> Iterator[tuple[subprocess.Popen[str], int]]:
         yield process, port
     finally:
         if process.poll() is None:
-            process.kill()
-            process.wait(timeout=20)
+            process.terminate()  # the parent stops its workers; a kill would leave them to stop themselves
+            process.wait(timeout=30)
 
 
 def test_connections_opened_at_once_reach_every_worker(served: tuple[subprocess.Popen[str], int]) -> None:
@@ -142,6 +142,19 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_all(served: tuple[subproces
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     assert not any(_running(pid) for pid in now)
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_workers_stop_when_their_parent_is_killed(served: tuple[subprocess.Popen[str], int]) -> None:
+    process, port = served
+    workers = _wait_for(lambda: _workers(port), process, "the second worker did not start")
+    process.kill()
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in workers):
+        assert time.monotonic() < deadline, "orphaned workers kept running"
+        time.sleep(0.2)
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
