@@ -186,5 +186,6 @@ def test_the_handler_thread_pool_has_the_configured_size(tmp_path: Path) -> None
     # TestClient runs the app's lifespan in the event loop its requests are served on.
     with TestClient(create_app(settings, make_session_factory(engine))) as client:
         assert client.get("/login").status_code == 200
+        assert client.portal is not None
         assert client.portal.call(pool_size) == 3
     engine.dispose()
