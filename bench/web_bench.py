@@ -6,11 +6,16 @@ as a province-wide reviewer fetch pages. Target: p95 under 150 ms. Baseline in t
 GET /api/me (session check and one row) under the same load, so the printed ratio shows what the
 queue itself costs on this machine, whatever its speed today. The clients are a small keep-alive
 HTTP/1.1 loop on asyncio rather than httpx, because they share the cores with the server; the CPU
-they spend per request is printed with each line.
+they spend per request is printed with each line, and so is the server's (all its processes, on
+Linux) with the share each worker took, which shows whether the load was spread.
+
+`make bench` runs the full fill. For iterating: `python -m bench.web_bench --posts 100000
+--findings 10000 --backend sqlite` (the target is for the full fill only).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
@@ -77,8 +82,8 @@ def _accounts_and_users(engine: Any) -> None:
         )
 
 
-def _post_rows() -> Any:
-    for i in range(1, POSTS + 1):
+def _post_rows(posts: int) -> Any:
+    for i in range(1, posts + 1):
         body = TEXT.format(i)
         yield (
             i,
@@ -96,12 +101,12 @@ def _post_rows() -> Any:
         )
 
 
-def _finding_rows() -> Any:
+def _finding_rows(posts: int, findings: int) -> Any:
     rng = random.Random(7)
     start = TEXT.index("加微信")
     span = {"start": start, "end": start + 5, "text": "加微信下单", "source": "mk.order_contact"}
     spans = json.dumps([span], ensure_ascii=False)
-    for i, post_id in enumerate(rng.sample(range(1, POSTS + 1), FINDINGS), start=1):
+    for i, post_id in enumerate(rng.sample(range(1, posts + 1), findings), start=1):
         yield (
             i,
             1 + post_id % ACCOUNTS,
@@ -134,7 +139,7 @@ def _naive(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row)
 
 
-def build_sqlite(path: Path) -> str:
+def build_sqlite(path: Path, posts: int = POSTS, findings: int = FINDINGS) -> str:
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     upgrade_database(engine)
@@ -147,18 +152,19 @@ def build_sqlite(path: Path) -> str:
     connection.execute("PRAGMA synchronous=OFF")
     with connection:
         connection.executemany(
-            f"INSERT INTO posts ({POST_COLUMNS}) VALUES ({','.join('?' * 12)})", map(_naive, _post_rows())
+            f"INSERT INTO posts ({POST_COLUMNS}) VALUES ({','.join('?' * 12)})",
+            map(_naive, _post_rows(posts)),
         )
         connection.executemany(
             f"INSERT INTO findings ({FINDING_COLUMNS}) VALUES ({','.join('?' * 14)})",
-            map(_naive, _finding_rows()),
+            map(_naive, _finding_rows(posts, findings)),
         )
     connection.execute("ANALYZE")
     connection.close()
     return url
 
 
-def build_postgres(schema: str) -> str | None:
+def build_postgres(schema: str, posts: int = POSTS, findings: int = FINDINGS) -> str | None:
     url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
     admin = make_engine(POSTGRES_URL, connect_args={"connect_timeout": 5})
     try:
@@ -174,13 +180,13 @@ def build_postgres(schema: str) -> str | None:
     try:
         cursor = raw.cursor()
         with cursor.copy(f"COPY posts ({POST_COLUMNS}) FROM STDIN") as copy:
-            for row in _post_rows():
+            for row in _post_rows(posts):
                 copy.write_row(_naive(row))
         with cursor.copy(f"COPY findings ({FINDING_COLUMNS}) FROM STDIN") as copy:
-            for row in _finding_rows():
+            for row in _finding_rows(posts, findings):
                 copy.write_row(_naive(row))
-        cursor.execute("SELECT setval(pg_get_serial_sequence('posts', 'id'), %s)", (POSTS,))
-        cursor.execute("SELECT setval(pg_get_serial_sequence('findings', 'id'), %s)", (FINDINGS,))
+        cursor.execute("SELECT setval(pg_get_serial_sequence('posts', 'id'), %s)", (posts,))
+        cursor.execute("SELECT setval(pg_get_serial_sequence('findings', 'id'), %s)", (findings,))
         cursor.execute("ANALYZE")
         raw.commit()
     finally:
@@ -279,6 +285,31 @@ class _Connection:
             self.reader = self.writer = None
 
 
+def _process_tree_cpu(root: int) -> dict[int, float]:
+    """CPU seconds (user + system) of `root` and every process under it, by pid; {} off Linux."""
+    proc = Path("/proc")
+    if not (proc / str(root) / "stat").exists():
+        return {}
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+    tree, changed = {root}, True
+    while changed:
+        found = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= found
+        changed = bool(found)
+    return {pid: cpu[pid] for pid in tree if pid in cpu}
+
+
 async def _load(url: str, path: str, cookie: str, clients: int = CLIENTS) -> tuple[list[float], float]:
     """Each client's request times (ms), and the CPU seconds this client process spent on them."""
     timings: list[float] = []
@@ -306,11 +337,12 @@ def _p(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-Result = tuple[float, float, float, float]
+Result = tuple[float, float, float, float, float | None, list[float]]
 
 
-def measure(url: str) -> dict[str, Result]:
-    """p50, p95 and the client's CPU per request under load, and the median of one client alone."""
+def measure(url: str, server_pid: int) -> dict[str, Result]:
+    """p50, p95, the median of one client alone, the client's and the server's CPU per request
+    under load, and each server process's share of the server's CPU."""
     login = httpx.post(url + "/api/session", json={"username": "bench", "password": PASSWORD}, timeout=30)
     login.raise_for_status()
     cookie = "; ".join(f"{name}={value}" for name, value in login.cookies.items())
@@ -323,12 +355,21 @@ def measure(url: str) -> dict[str, Result]:
         asyncio.run(_load(url, path, cookie))  # warm-up round
         # One client alone first: what a request costs when nothing waits in line.
         alone, _ = asyncio.run(_load(url, path, cookie, clients=1))
+        before = _process_tree_cpu(server_pid)
         timings, client_cpu = asyncio.run(_load(url, path, cookie))
+        after = _process_tree_cpu(server_pid)
+        spent = {pid: after[pid] - before.get(pid, 0.0) for pid in after}
+        total = sum(spent.values())
+        shares = (
+            sorted((v / total for v in spent.values() if v > 0.005 * total), reverse=True) if total else []
+        )
         results[name] = (
             _p(timings, 50),
             _p(timings, 95),
             statistics.median(alone),
             client_cpu * 1000 / len(timings),
+            total * 1000 / len(timings) if after else None,
+            shares,
         )
     return results
 
@@ -336,11 +377,14 @@ def measure(url: str) -> dict[str, Result]:
 def report(backend: str, results: dict[str, Result]) -> bool:
     base_p95 = results["baseline GET /api/me"][1]
     ok = True
-    for name, (p50, p95, alone, client_ms) in results.items():
+    for name, (p50, p95, alone, client_ms, server_ms, shares) in results.items():
         line = (
             f"  {backend:10s} {name:24s} alone {alone:6.1f} ms  p50 {p50:7.1f} ms  p95 {p95:7.1f} ms"
             f"  client CPU {client_ms:4.2f} ms/request"
         )
+        if server_ms is not None:
+            split = "/".join(f"{share:.0%}" for share in shares)
+            line += f"  server CPU {server_ms:4.2f} ms/request ({split})"
         if not name.startswith("baseline"):
             met = p95 < TARGET_P95_MS
             ok = ok and met
@@ -353,41 +397,65 @@ def report(backend: str, results: dict[str, Result]) -> bool:
 def run_backend(backend: str, database_url: str, data_dir: Path, workers: int) -> bool:
     process, url = start_server(database_url, data_dir, workers)
     try:
-        return report(backend, measure(url))
+        return report(backend, measure(url, process.pid))
     finally:
         process.terminate()
         process.wait(timeout=30)
+        print(f"  {backend:10s} load average {_load_average()} after the run", flush=True)
 
 
-def main() -> bool:
+def _load_average() -> str:
+    if not hasattr(os, "getloadavg"):
+        return "n/a"
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def main(
+    posts: int = POSTS, findings: int = FINDINGS, backends: tuple[str, ...] = ("sqlite", "postgresql")
+) -> bool:
     workers = max(1, min(4, os.cpu_count() or 1))
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"machine: {os.cpu_count()} CPUs, load average {load:.1f} at start", flush=True)
     print(
-        f"{POSTS:,} posts, {FINDINGS:,} open findings, {ACCOUNTS:,} accounts; {CLIENTS} concurrent clients, "
+        f"machine: {os.cpu_count()} CPUs, load average {_load_average()} (1, 5, 15 min) at start", flush=True
+    )
+    print(
+        f"{posts:,} posts, {findings:,} open findings, {ACCOUNTS:,} accounts; {CLIENTS} concurrent clients, "
         f"{CLIENTS * REQUESTS_PER_CLIENT} requests per endpoint; govwatch serve with {workers} workers",
         flush=True,
     )
     ok = True
     with tempfile.TemporaryDirectory() as folder:
         data_dir = Path(folder)
-        started = time.perf_counter()
-        sqlite_url = build_sqlite(data_dir / "bench.db")
-        print(f"  sqlite     built in {time.perf_counter() - started:.1f} s", flush=True)
-        ok = run_backend("sqlite", sqlite_url, data_dir, workers) and ok
-        schema = f"bench_web_{uuid.uuid4().hex[:8]}"
-        started = time.perf_counter()
-        postgres_url: str | None = None
-        try:
-            postgres_url = build_postgres(schema)
-            if postgres_url:
-                print(f"  postgresql built in {time.perf_counter() - started:.1f} s", flush=True)
-                ok = run_backend("postgresql", postgres_url, data_dir, workers) and ok
-        finally:
-            if postgres_url:
-                drop_postgres(schema)
+        if "sqlite" in backends:
+            started = time.perf_counter()
+            sqlite_url = build_sqlite(data_dir / "bench.db", posts, findings)
+            print(f"  sqlite     built in {time.perf_counter() - started:.1f} s", flush=True)
+            ok = run_backend("sqlite", sqlite_url, data_dir, workers) and ok
+        if "postgresql" in backends:
+            schema = f"bench_web_{uuid.uuid4().hex[:8]}"
+            started = time.perf_counter()
+            postgres_url: str | None = None
+            try:
+                postgres_url = build_postgres(schema, posts, findings)
+                if postgres_url:
+                    print(f"  postgresql built in {time.perf_counter() - started:.1f} s", flush=True)
+                    ok = run_backend("postgresql", postgres_url, data_dir, workers) and ok
+            finally:
+                if postgres_url:
+                    drop_postgres(schema)
     return ok
 
 
+def _arguments(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=POSTS, help="posts in the fill (default: the target's)")
+    parser.add_argument("--findings", type=int, default=FINDINGS, help="open findings (at most --posts)")
+    parser.add_argument(
+        "--backend", choices=("sqlite", "postgresql"), action="append", help="one backend only"
+    )
+    return parser.parse_args(argv)
+
+
 if __name__ == "__main__":
-    sys.exit(0 if main() else 1)
+    arguments = _arguments(sys.argv[1:])
+    backends = tuple(arguments.backend or ("sqlite", "postgresql"))
+    sys.exit(0 if main(arguments.posts, min(arguments.findings, arguments.posts), backends) else 1)

@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="Address `govwatch serve` listens on.")
     web_port: int = Field(8000, ge=1, le=65535, description="Port `govwatch serve` listens on.")
     web_workers: int = Field(1, ge=1, description="Worker processes of `govwatch serve`.")
+    web_threads: int = Field(
+        2, ge=1, le=100, description="Threads per web worker that run request handlers (database work)."
+    )
     session_hours: float = Field(12.0, gt=0, description="Hours a web sign-in lasts.")
     login_free_attempts: int = Field(
         5, ge=1, description="Wrong passwords per user or address before sign-in is slowed down."

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -778,24 +778,47 @@ def _queue_conditions(scope: Any, filters: QueueFilter) -> list[Any]:
     # for the scope and then sort every open finding (10 s on 100,000), where walking the queue
     # index in order and stopping at the page takes milliseconds. A filter on one account keeps it.
     account_column: Any = Finding.account_id if filters.account_id is not None else Finding.account_id + 0
-    conditions: list[Any] = [Finding.state.in_(filters.states), account_condition(scope, account_column)]
+    states = filters.states
+    # One state is a plain equality: an IN list is expanded into the SQL on every execution.
+    conditions: list[Any] = [Finding.state == states[0] if len(states) == 1 else Finding.state.in_(states)]
     if filters.category:
         conditions.append(Finding.category == filters.category)
     if filters.account_id is not None:
         conditions.append(Finding.account_id == filters.account_id)
-    account_filters = []
-    if filters.region_code:
-        code = filters.region_code
-        prefix = code[:2] if code[2:] == "0000" else code[:4] if code[4:] == "00" else code
-        account_filters.append(Account.region_code.startswith(prefix, autoescape=True))
-    if filters.platform:
-        account_filters.append(Account.platform == filters.platform)
-    if account_filters:
-        conditions.append(account_column.in_(select(Account.id).where(*account_filters)))
     if filters.created_from is not None:
         conditions.append(Finding.created_at >= filters.created_from)
     if filters.created_to is not None:
         conditions.append(Finding.created_at < filters.created_to)
+    account_filters = []
+    prefixes = [] if scope.sees_all or scope.is_operator else [scope.region_prefix or ""]
+    if filters.region_code:
+        code = filters.region_code
+        prefix = code[:2] if code[2:] == "0000" else code[:4] if code[4:] == "00" else code
+        account_filters.append(Account.region_code.startswith(prefix, autoescape=True))
+        prefixes.append(prefix)
+    if filters.platform:
+        account_filters.append(Account.platform == filters.platform)
+    if (
+        not scope.is_operator
+        and (account_filters or not scope.sees_all)
+        and all(len(p) == 2 for p in prefixes)
+    ):
+        # A province's accounts (or all of them): the walk finds matches at once, and a correlated
+        # EXISTS looks each row's account up by primary key. `IN (SELECT ...)` first built the list
+        # of all 2,000 accounts, most of the page's query (SQLite: 0.8 ms, against 0.1 ms).
+        conditions.append(
+            exists().where(
+                Account.id == account_column,
+                account_condition(scope, Account.id, Account.region_code),
+                *account_filters,
+            )
+        )
+        return conditions
+    # A city's or county's few accounts: the walk passes many rows of other accounts, and probing
+    # the short list is cheaper than a lookup for each (county: 3.7 ms, against 8 ms).
+    conditions.append(account_condition(scope, account_column))
+    if account_filters:
+        conditions.append(account_column.in_(select(Account.id).where(*account_filters)))
     return conditions
 
 

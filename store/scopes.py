@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, false, select, true
+from sqlalchemy import ColumnElement, Row, Select, false, func, select, true
 from sqlalchemy.orm import Session, joinedload
 
 from store.errors import NotFound
@@ -159,17 +160,25 @@ def get_scoped_appeal(*, session: Session, scope: Scope, appeal_id: int) -> Appe
 
 def scoped_regions(*, session: Session, scope: Scope) -> list[Row[tuple[str, str]]]:
     """The regions a user can filter by, as (code, name) rows (they fill a list on every queue page)."""
+    query = _scoped_regions_statement(scope)
+    return [] if query is None else list(session.connection().execute(query))
+
+
+# Statements for every queue page, built once per scope (a frozen value): building an expression
+# and its cache key cost about as much as running these small queries.
+@lru_cache(maxsize=512)
+def _scoped_regions_statement(scope: Scope) -> Select[str, str] | None:
     query = select(Region.code, Region.name).order_by(Region.code)
     if scope.is_operator:
-        query = query.where(
+        return query.where(
             Region.code.in_(select(Account.region_code).where(Account.id.in_(scope.account_ids or (-1,))))
         )
-    elif not scope.sees_all:
+    if not scope.sees_all:
         prefix = scope.region_prefix
         if prefix is None:
-            return []
-        query = query.where(Region.code.startswith(prefix, autoescape=True))
-    return list(session.connection().execute(query))
+            return None
+        return query.where(Region.code.startswith(prefix, autoescape=True))
+    return query
 
 
 def _prefix_of(code: str) -> str:
@@ -192,6 +201,17 @@ def ids_in_scope(*, session: Session, scope: Scope, finding_ids: Sequence[int]) 
         select(Finding.id).where(Finding.id.in_(list(finding_ids)), finding_condition(scope))
     )
     return set(rows)
+
+
+def count_scoped_accounts(*, session: Session, scope: Scope, cap: int) -> int:
+    """How many accounts are in scope, counted up to `cap`."""
+    return int(session.connection().scalar(_count_scoped_accounts_statement(scope, cap)) or 0)
+
+
+@lru_cache(maxsize=512)
+def _count_scoped_accounts_statement(scope: Scope, cap: int) -> Select[int]:
+    inner = select(Account.id).where(account_condition(scope, Account.id, Account.region_code)).limit(cap)
+    return select(func.count()).select_from(inner.subquery())
 
 
 def scoped_account_names(*, session: Session, scope: Scope, limit: int = 300) -> list[tuple[int, str]]:

@@ -6,6 +6,7 @@ import secrets
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Annotated, Any
 from urllib.parse import parse_qs, urlencode
 
@@ -39,6 +40,7 @@ from store.reviews import (
     undo_decision,
 )
 from store.scopes import (
+    count_scoped_accounts,
     get_scoped_appeal,
     get_scoped_finding,
     list_scoped_accounts,
@@ -79,7 +81,9 @@ from web.views import (
     PLATFORM_LABELS,
     POST_STATUS_LABELS,
     metrics,
+    queue_row,
     reason_lines,
+    region_options,
     safe_url,
     segments,
     segments_html,
@@ -303,18 +307,18 @@ def queue_page(
             session=session, scope=current.scope, filters=filters, page=page, per_page=per_page
         )
         now = _now(request)
-        items = [
-            {
-                "finding": f,
-                "waiting": waiting(f.created_at, now),
-                "excerpt": segments_html(_excerpt(f)),
-                "reason": reason_lines(f)[0],
-            }
-            for f in rows
-        ]
         params = _filter_params(request)
-        # A list to pick from while it is short; a province's thousands of accounts get a number field.
-        accounts = scoped_account_names(session=session, scope=current.scope, limit=ACCOUNT_CHOICES + 1)
+        query = urlencode(params)
+        items = [queue_row(f, now=now, query=query, excerpt=segments_html(_excerpt(f))) for f in rows]
+        bulk = bool(params) and current.scope.can_review
+        # A list to pick from while it is short; a province's thousands of accounts get a number
+        # field (counted first: sorting them all by name only to find out cost more than the page).
+        accounts = None
+        if (
+            count_scoped_accounts(session=session, scope=current.scope, cap=ACCOUNT_CHOICES + 1)
+            <= ACCOUNT_CHOICES
+        ):
+            accounts = scoped_account_names(session=session, scope=current.scope, limit=ACCOUNT_CHOICES)
         return render(
             request,
             "queue.html",
@@ -326,16 +330,18 @@ def queue_page(
             page=page,
             per_page=per_page,
             params=params,
-            # Plain values, not params.get(): a call in a template loop costs far more than a lookup.
-            sel={k: params.get(k, "") for k in _FILTER_KEYS},
-            query=urlencode(params),
-            regions=scoped_regions(session=session, scope=current.scope),
+            # Attributes (see QueueRow): the template reads these in its loops.
+            sel=SimpleNamespace(**{k: params.get(k, "") for k in _FILTER_KEYS}),
+            query=query,
+            region_options=region_options(
+                scoped_regions(session=session, scope=current.scope), params.get("region", "")
+            ),
             accounts=accounts,
-            account_choices=ACCOUNT_CHOICES,
             platforms=PLATFORMS,
-            reasons=_reasons_by_decision(session),
+            # Reason lists are shown only with the bulk form.
+            reasons=_reasons_by_decision(session) if bulk else {},
             done=done,
-            bulk=bool(params) and current.scope.can_review,
+            bulk=bulk,
         )
 
 

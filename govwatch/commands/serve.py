@@ -13,15 +13,13 @@ def serve(
     workers: int = typer.Option(None, "--workers", help="Worker processes (default: GOVWATCH_WEB_WORKERS)."),
 ) -> None:
     """Serve the reviewer queue, operator portal and JSON API (docs at /docs)."""
-    import uvicorn
-
     from govwatch.context import open_store
+    from web.serving import serve_app
 
     settings = get_settings()
     open_store(settings)  # refuse a missing or out-of-date database once, before the workers start
-    uvicorn.run(
+    serve_app(
         "web.main:build_app",
-        factory=True,
         host=host or settings.web_host,
         port=port or settings.web_port,
         workers=workers or settings.web_workers,

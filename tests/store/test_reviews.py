@@ -16,6 +16,7 @@ from store.reviews import (
     QueueFilter,
     auto_confirm,
     claim_finding,
+    count_matching,
     count_review_queue,
     decide_appeal,
     decide_finding,
@@ -23,6 +24,7 @@ from store.reviews import (
     ensure_default_reason_codes,
     file_appeal,
     list_review_queue,
+    list_review_queue_items,
     reopen_finding,
     save_reason_code,
     undo_decision,
@@ -314,6 +316,75 @@ def test_queue_is_scoped_and_ordered_by_score_then_waiting(session_factory, worl
             get_scoped_account(session=session, scope=op, account_id=world["b"])
         nobody = Scope(user_id=0, username="x", role="reviewer", region_code=None)
         assert list_review_queue(session=session, scope=nobody, filters=QueueFilter()) == []
+
+
+def test_queue_filters_give_the_same_rows_whichever_way_the_account_is_checked(
+    session_factory, world
+) -> None:
+    # A province's scope (or an admin's filter on a province or a platform) checks each row's
+    # account with a correlated EXISTS; a city's or county's with a list of its accounts. Both
+    # must select the same rows, in the same order, in the page, the count and the bulk guard.
+    with session_factory.begin() as session:
+        ensure_region(session=session, code="110101", name="东城区")
+        org = Organization(name="东城宣传部", region_code="110101")
+        session.add(org)
+        session.flush()
+        weibo = Account(
+            platform="weibo", handle="w", name="新城区微博", organization_id=org.id, region_code="150102"
+        )
+        other = Account(
+            platform="wechat", handle="c", name="东城发布", organization_id=org.id, region_code="110101"
+        )
+        session.add_all([weibo, other])
+        session.flush()
+        extra = {}
+        for account, score in ((weibo, 0.95), (other, 0.97)):
+            finding = Finding(
+                account_id=account.id,
+                category="privacy",
+                score=score,
+                source="r",
+                model_version="m",
+                rules_version="r",
+                created_at=NOW - timedelta(hours=1),
+            )
+            session.add(finding)
+            session.flush()
+            extra[account.handle] = finding.id
+    a0, a1, a2, b0 = world["f"]
+    province = Scope(user_id=0, username="p", role="reviewer", region_code="150000")
+    county = Scope(user_id=0, username="c", role="reviewer", region_code="150102")
+    admin = Scope(user_id=0, username="admin", role="admin", region_code=None)
+    cases = [
+        (province, QueueFilter(), [b0, extra["w"], a0, a1, a2]),
+        (province, QueueFilter(platform="wechat"), [b0, a0, a1, a2]),
+        (province, QueueFilter(region_code="150100"), [extra["w"], a0, a1, a2]),
+        (province, QueueFilter(category="privacy"), [extra["w"]]),
+        (county, QueueFilter(), [extra["w"], a0, a1, a2]),
+        (county, QueueFilter(platform="weibo"), [extra["w"]]),
+        (admin, QueueFilter(), [b0, extra["c"], extra["w"], a0, a1, a2]),
+        (admin, QueueFilter(region_code="150000"), [b0, extra["w"], a0, a1, a2]),
+        (admin, QueueFilter(region_code="110101"), [extra["c"]]),
+        (admin, QueueFilter(platform="weibo"), [extra["w"]]),
+        (world["scopes"]["op"], QueueFilter(), [a0, a1, a2]),
+        (world["scopes"]["op"], QueueFilter(platform="weibo"), []),
+    ]
+    everything = [b0, extra["c"], extra["w"], a0, a1, a2]
+    with session_factory() as session:
+        for scope, filters, expected in cases:
+            where = (scope.role, scope.region_code, filters)
+            assert [
+                f.id for f in list_review_queue(session=session, scope=scope, filters=filters)
+            ] == expected, where
+            items = list_review_queue_items(session=session, scope=scope, filters=filters)
+            assert [f.id for f in items] == expected, where
+            assert count_review_queue(session=session, scope=scope, filters=filters) == len(expected), where
+            guarded = count_matching(session=session, scope=scope, filters=filters, finding_ids=everything)
+            assert guarded == len(expected), where
+        page = list_review_queue_items(
+            session=session, scope=province, filters=QueueFilter(), limit=2, offset=1
+        )
+        assert [f.id for f in page] == [extra["w"], a0]
 
 
 def test_reason_codes_are_edited_by_admins_and_audited(session_factory, world) -> None:
