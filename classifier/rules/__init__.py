@@ -150,6 +150,19 @@ class _Typo:
     weight: float | None = None  # None: the table's typo_weight
 
 
+# Manifest keys naming one data file each (besides the lexicons), in the order they are hashed.
+_DATA_FILES = (
+    "patterns",
+    "context",
+    "expression",
+    "typos",
+    "formulations",
+    "lookalikes",
+    "congresses",
+    "anniversaries",
+    "enumerations",
+)
+
 _DFA = ahocorasick_rs.Implementation.DFA
 _NFA = ahocorasick_rs.Implementation.ContiguousNFA
 # What an automaton match stands for.
@@ -170,7 +183,7 @@ class RuleSet:
         self.declared_version = str(manifest["version"])
         self.flag_threshold = float(manifest.get("flag_threshold", 0.5))
         files = ["manifest.toml", *manifest.get("lexicons", [])]
-        for key in ("patterns", "context", "expression", "formulations", "lookalikes", "congresses"):
+        for key in _DATA_FILES:
             if manifest.get(key):
                 files.append(manifest[key])
         digest = hashlib.sha256()
@@ -218,6 +231,8 @@ class RuleSet:
             ]
         if manifest.get("expression"):
             self._load_expression(directory / manifest["expression"])
+        if manifest.get("typos"):
+            self._load_typos(directory / manifest["typos"])
         self._title_before, self._title_after, self._enum_gap = self._title_patterns()
         self.formulations: tuple[str, ...] = ()
         if manifest.get("formulations"):
@@ -381,6 +396,21 @@ class RuleSet:
                     self._terms[variant].append((_NAME_VARIANT, name))
         for entry in data.get("order", []):
             self.orders.append((entry["name"], [_norm_term(n) for n in entry["names"]]))
+
+    def _load_typos(self, path: Path) -> None:
+        """typos.tsv: `wrong<TAB>right` per line, wrong in any context (no conditions)."""
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            parts = line.split("\t")
+            if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+                raise RuleError(f"{path.name}:{lineno}: expected wrong and right separated by a tab")
+            wrong, right = _norm_term(parts[0]), _norm_term(parts[1])
+            if wrong == right:
+                raise RuleError(f"{path.name}:{lineno}: {parts[0]} is the same as its correction")
+            if any(kind == _TYPO for kind, _ in self._terms.get(wrong, ())):
+                continue  # already in expression.toml, possibly with conditions
+            self._terms[wrong].append((_TYPO, _Typo(wrong, right, None, None)))
 
     def _load_formulations(self, path: Path) -> None:
         phrases = [_norm_term(p) for p in read_phrases(path)]
