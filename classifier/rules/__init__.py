@@ -24,10 +24,12 @@ from typing import Any
 import ahocorasick_rs
 
 from classifier.normalize import normalize
+from classifier.rules.anniversary import DatedTable
 from classifier.rules.congress import ANCHORS as CONGRESS_ANCHORS
 from classifier.rules.congress import CongressTable
 from classifier.rules.nearmiss import joins_a_word, near_misses, read_lookalikes, read_phrases
 from classifier.rules.validators import VALIDATORS
+from classifier.rules.years import PostYears
 
 __all__ = ["DEFAULT_RULES_DIR", "CategoryEvidence", "RuleError", "RuleHit", "RuleResult", "RuleSet"]
 
@@ -166,7 +168,7 @@ _DATA_FILES = (
 _DFA = ahocorasick_rs.Implementation.DFA
 _NFA = ahocorasick_rs.Implementation.ContiguousNFA
 # What an automaton match stands for.
-_LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS = range(8)
+_LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS, _DATED, _ENUM = range(10)
 
 
 def _norm_term(term: str) -> str:
@@ -242,6 +244,11 @@ class RuleSet:
             self.congresses = CongressTable(_read_toml(directory / manifest["congresses"]))
             for anchor in CONGRESS_ANCHORS:
                 self._terms[anchor].append((_CONGRESS, None))
+        self.dated: DatedTable | None = None
+        if manifest.get("anniversaries"):
+            self.dated = DatedTable(_read_toml(directory / manifest["anniversaries"]))
+            for anchor, ref in self.dated.anchors():
+                self._terms[_norm_term(anchor)].append((_DATED, ref))
 
         for index, pattern in enumerate(self.patterns):
             for anchor in pattern.anchors:
@@ -458,6 +465,7 @@ class RuleSet:
         leader_hits: list[tuple[str, int, int]] = []
         variant_hits: list[tuple[str, str, int, int]] = []
         congress_at: list[int] = []
+        dated_at: list[tuple[str, int, int, int]] = []
         anchors: dict[int, list[int]] = {}
         values = self._values
         for index, start, end in self._automaton.find_matches_as_indexes(lowered, overlapping=True):
@@ -487,6 +495,8 @@ class RuleSet:
                     variant_hits.append((ref, lowered[start:end], start, end))
                 elif kind == _CONGRESS:
                     congress_at.append(start)
+                elif kind == _DATED:
+                    dated_at.append((ref[0], ref[1], start, end))
                 else:
                     leader_hits.append((ref, start, end))
 
@@ -505,8 +515,9 @@ class RuleSet:
             hits.extend(self._leaders(lowered, leader_hits))
             if variant_hits:
                 hits.extend(self._name_variants(leader_hits, variant_hits))
-        if congress_at and self.congresses is not None:
-            for found in self.congresses.check(text, congress_at, day):
+        years = PostYears(text, day) if (congress_at or dated_at) else None
+        if congress_at and self.congresses is not None and years is not None:
+            for found in self.congresses.check(text, congress_at, years.day_at, day):
                 hits.append(
                     RuleHit(
                         "ex.congress_number",
@@ -517,6 +528,11 @@ class RuleSet:
                         note=found.note,
                     )
                 )
+        if dated_at and self.dated is not None and years is not None:
+            hits.extend(
+                RuleHit("ex.dated_number", "expression", self.dated.weight, f.start, f.end, note=f.note)
+                for f in self.dated.check(text, dated_at, years)
+            )
         if links and self.links:
             hits.extend(self._link_hits(links))
         return hits, contexts
