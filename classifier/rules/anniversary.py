@@ -111,9 +111,13 @@ class DatedTable:
         if m is None:
             return None
         name = text[start:end]
-        if len(name) < 4 and start > 0 and _HAN.match(text, start - 1):
-            if not _SHORT_LEAD.search(text, max(0, start - 4), start):
-                return None
+        if (
+            len(name) < 4
+            and start > 0
+            and _HAN.match(text, start - 1)
+            and not _SHORT_LEAD.search(text, max(0, start - 4), start)
+        ):
+            return None
         number = parse_number(m.group(1))
         year = years.at(start)
         if number is None or number < 1 or year is None:
@@ -126,7 +130,7 @@ class DatedTable:
             allowed = range(1, expected + 2)
         elif (
             self.current_before.search(lead)
-            or self.current_before.search(lead.rstrip("“\"‘ "))
+            or self.current_before.search(lead.rstrip('“"‘ '))
             or self.current_after.search(tail)
             or _year_is(lead)
         ):
@@ -142,9 +146,7 @@ class DatedTable:
             allowed = range(allowed.start, allowed.stop + 1)
         if number in allowed:
             return None
-        return DatedFinding(
-            start, m.end(), f"{text[start : m.end()]}: {_expected_note(expected, year)}"
-        )
+        return DatedFinding(start, m.end(), f"{text[start : m.end()]}: {_expected_note(expected, year)}")
 
     # --- numbered days ------------------------------------------------------------------------
 
@@ -169,7 +171,8 @@ class DatedTable:
             allowed.add(expected + 1)  # the post may be a year after the latest year written
         if number in allowed:
             return None
-        return DatedFinding(m.start(), end, f"{text[m.start() : end]}: {_expected_note(expected, year, '第')}")
+        note = f"{text[m.start() : end]}: {_expected_note(expected, year, '第')}"
+        return DatedFinding(m.start(), end, note)
 
     # --- five-year plans ----------------------------------------------------------------------
 
@@ -227,5 +230,9 @@ def _year_is(lead: str) -> bool:
 
 
 def _expected_note(expected: int, year: Year, prefix: str = "") -> str:
-    where = {"sentence": "the sentence's year", "published": "the post's date", "latest": "the latest year written"}
+    where = {
+        "sentence": "the sentence's year",
+        "published": "the post's date",
+        "latest": "the latest year written",
+    }
     return f"{prefix}{expected} in {year.year} ({where[year.source]})"

@@ -17,7 +17,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date
 
-__all__ = ["Year", "PostYears", "parse_number"]
+__all__ = ["PostYears", "Year", "parse_number"]
 
 _YEAR = re.compile(r"(?<![\d.])(20\d{2})\s*年")
 # Before the year: a target or the end of a range (2021-2025年 ends in the future).
@@ -80,7 +80,8 @@ class PostYears:
             return None
         start, end = self._sentence(position)
         lo = bisect_right(self._positions, start - 1)
-        found = [y for p, y in zip(self._positions[lo:], self._sentence_years[lo:], strict=True) if p < end and y]
+        pairs = zip(self._positions[lo:], self._sentence_years[lo:], strict=True)
+        found = [y for p, y in pairs if p < end and y]
         return max(found) if found else None
 
     def at(self, position: int) -> Year | None:
@@ -130,7 +131,7 @@ def parse_number(text: str) -> int | None:
             return total + _DIGITS[rest] * (1 if "零" in text or "〇" in text else 10)
     if "十" in rest:
         tens, _, units = rest.partition("十")
-        if len(tens) > 1 or len(units) > 1 or (tens and tens not in _DIGITS) or (units and units not in _DIGITS):
+        if len(tens) > 1 or len(units) > 1 or not all(c in _DIGITS for c in tens + units):
             return None
         if not tens and total:
             return None  # 一百十 is not written
