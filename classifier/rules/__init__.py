@@ -27,6 +27,7 @@ from classifier.normalize import normalize
 from classifier.rules.anniversary import DatedTable
 from classifier.rules.congress import ANCHORS as CONGRESS_ANCHORS
 from classifier.rules.congress import CongressTable
+from classifier.rules.enumeration import EnumerationTable
 from classifier.rules.nearmiss import joins_a_word, near_misses, read_lookalikes, read_phrases
 from classifier.rules.validators import VALIDATORS
 from classifier.rules.years import PostYears
@@ -249,6 +250,15 @@ class RuleSet:
             self.dated = DatedTable(_read_toml(directory / manifest["anniversaries"]))
             for anchor, ref in self.dated.anchors():
                 self._terms[_norm_term(anchor)].append((_DATED, ref))
+        self.enumerations: EnumerationTable | None = None
+        if manifest.get("enumerations"):
+            path = directory / manifest["enumerations"]
+            try:
+                self.enumerations = EnumerationTable(_read_toml(path), _norm_term)
+            except (KeyError, ValueError) as exc:
+                raise RuleError(f"{path.name}: {exc}") from exc
+            for anchor, ref in self.enumerations.anchors():
+                self._terms[anchor].append((_ENUM, ref))
 
         for index, pattern in enumerate(self.patterns):
             for anchor in pattern.anchors:
@@ -466,6 +476,7 @@ class RuleSet:
         variant_hits: list[tuple[str, str, int, int]] = []
         congress_at: list[int] = []
         dated_at: list[tuple[str, int, int, int]] = []
+        enum_at: list[tuple[int, int, int, int]] = []
         anchors: dict[int, list[int]] = {}
         values = self._values
         for index, start, end in self._automaton.find_matches_as_indexes(lowered, overlapping=True):
@@ -497,6 +508,8 @@ class RuleSet:
                     congress_at.append(start)
                 elif kind == _DATED:
                     dated_at.append((ref[0], ref[1], start, end))
+                elif kind == _ENUM:
+                    enum_at.append((ref[0], ref[1], start, end))
                 else:
                     leader_hits.append((ref, start, end))
 
@@ -532,6 +545,11 @@ class RuleSet:
             hits.extend(
                 RuleHit("ex.dated_number", "expression", self.dated.weight, f.start, f.end, note=f.note)
                 for f in self.dated.check(text, dated_at, years)
+            )
+        if len(enum_at) >= 2 and self.enumerations is not None:
+            hits.extend(
+                RuleHit("ex.enumeration", "expression", self.enumerations.weight, f.start, f.end, note=f.note)
+                for f in self.enumerations.check(lowered, enum_at)
             )
         if links and self.links:
             hits.extend(self._link_hits(links))
