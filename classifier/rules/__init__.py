@@ -435,7 +435,7 @@ class RuleSet:
         # A variant that is part of a correct formulation (or a typo-table entry) is no near-miss.
         joined = "\n".join(self.formulations)
         for phrase in self.formulations:
-            for variant, (position, note) in near_misses(phrase, self.lookalikes).items():
+            for variant, (position, note) in near_misses(phrase, self.lookalikes, fuzzy=True).items():
                 if variant in joined:
                     continue
                 entries = self._terms.get(variant)
