@@ -29,6 +29,8 @@ from classifier.rules.congress import ANCHORS as CONGRESS_ANCHORS
 from classifier.rules.congress import CongressTable
 from classifier.rules.enumeration import EnumerationTable
 from classifier.rules.nearmiss import joins_a_word, near_misses, read_lookalikes, read_phrases
+from classifier.rules.officials import ANCHORS as OFFICIAL_ANCHORS
+from classifier.rules.officials import OfficialsTable
 from classifier.rules.validators import VALIDATORS
 from classifier.rules.years import PostYears
 
@@ -169,7 +171,7 @@ _DATA_FILES = (
 _DFA = ahocorasick_rs.Implementation.DFA
 _NFA = ahocorasick_rs.Implementation.ContiguousNFA
 # What an automaton match stands for.
-_LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS, _DATED, _ENUM = range(10)
+_LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS, _DATED, _ENUM, _OFFICIAL = range(11)
 
 
 def _norm_term(term: str) -> str:
@@ -227,6 +229,7 @@ class RuleSet:
         self.predicate_before_title: re.Pattern[str] = re.compile("(?!)")
         self.orders: list[tuple[str, list[str]]] = []
         self.lookalikes: list[tuple[str, ...]] = []
+        self._officials_data: dict[str, Any] | None = None
         if manifest.get("lookalikes"):
             self.lookalikes = [
                 tuple(_norm_term(c) for c in group)
@@ -237,6 +240,14 @@ class RuleSet:
         if manifest.get("typos"):
             self._load_typos(directory / manifest["typos"])
         self._title_before, self._title_after, self._enum_gap = self._title_patterns()
+        self.officials: OfficialsTable | None = None
+        if self._officials_data is not None:
+            try:
+                self.officials = OfficialsTable(self._officials_data, self.lookalikes)
+            except (KeyError, re.error) as exc:
+                raise RuleError(f"expression.toml: officials: {exc}") from exc
+            for anchor in OFFICIAL_ANCHORS:
+                self._terms[anchor].append((_OFFICIAL, None))
         self.formulations: tuple[str, ...] = ()
         if manifest.get("formulations"):
             self._load_formulations(directory / manifest["formulations"])
@@ -383,6 +394,7 @@ class RuleSet:
         self.order_weight = float(data.get("order_weight", self.order_weight))
         self.formulation_weight = float(data.get("formulation_weight", self.formulation_weight))
         self.name_variant_weight = float(data.get("name_variant_weight", self.name_variant_weight))
+        self._officials_data = data.get("officials")
         self.gap_titles = tuple(_norm_term(t) for t in data.get("gap_titles", []))
         try:
             self.predicate_before_title = re.compile(data.get("predicate_before_title", "(?!)"))
@@ -477,6 +489,7 @@ class RuleSet:
         congress_at: list[int] = []
         dated_at: list[tuple[str, int, int, int]] = []
         enum_at: list[tuple[int, int, int, int]] = []
+        officials = False
         anchors: dict[int, list[int]] = {}
         values = self._values
         for index, start, end in self._automaton.find_matches_as_indexes(lowered, overlapping=True):
@@ -510,6 +523,8 @@ class RuleSet:
                     dated_at.append((ref[0], ref[1], start, end))
                 elif kind == _ENUM:
                     enum_at.append((ref[0], ref[1], start, end))
+                elif kind == _OFFICIAL:
+                    officials = True
                 else:
                     leader_hits.append((ref, start, end))
 
@@ -550,6 +565,11 @@ class RuleSet:
             hits.extend(
                 RuleHit("ex.enumeration", "expression", self.enumerations.weight, f.start, f.end, note=f.note)
                 for f in self.enumerations.check(lowered, enum_at)
+            )
+        if officials and self.officials is not None:
+            hits.extend(
+                RuleHit("ex.official", "expression", self.officials.weight, f.start, f.end, note=f.note)
+                for f in self.officials.check(lowered)
             )
         if links and self.links:
             hits.extend(self._link_hits(links))

@@ -16,7 +16,15 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-__all__ = ["common_words", "fuzzy_readings", "joins_a_word", "near_misses", "read_lookalikes", "read_phrases"]
+__all__ = [
+    "common_words",
+    "fuzzy_readings",
+    "homophones_of",
+    "joins_a_word",
+    "near_misses",
+    "read_lookalikes",
+    "read_phrases",
+]
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 # Numerals are not replaced: 四个意识 → 是个意识 would fire on 是个… in any text, and a typist
@@ -108,6 +116,18 @@ def fuzzy_readings(reading: str) -> frozenset[str]:
             elif r.endswith(b):
                 found.add(r + "g")
     return frozenset(found)
+
+
+def homophones_of(ch: str) -> frozenset[str]:
+    """Common characters sharing a reading with `ch` (tones ignored), `ch` itself excluded."""
+    by_reading, readings = _homophones()
+    if ch not in readings:
+        from pypinyin import Style, pinyin
+
+        found = frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
+    else:
+        found = readings[ch]
+    return frozenset(c for r in found for c in by_reading.get(r, ()) if c != ch)
 
 
 def joins_a_word(text: str, start: int, end: int, position: int) -> bool:
