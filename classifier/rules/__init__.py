@@ -268,8 +268,8 @@ class RuleSet:
                 self.enumerations = EnumerationTable(_read_toml(path), _norm_term)
             except (KeyError, ValueError) as exc:
                 raise RuleError(f"{path.name}: {exc}") from exc
-            for anchor, ref in self.enumerations.anchors():
-                self._terms[anchor].append((_ENUM, ref))
+            for item, position in self.enumerations.anchors():
+                self._terms[item].append((_ENUM, position))
 
         for index, pattern in enumerate(self.patterns):
             for anchor in pattern.anchors:

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "common_words",
@@ -130,6 +131,10 @@ def homophones_of(ch: str) -> frozenset[str]:
     return frozenset(c for r in found for c in by_reading.get(r, ()) if c != ch)
 
 
+def _unknown_readings(chars: str) -> list[str]:
+    return ["?"] * len(chars)
+
+
 def joins_a_word(text: str, start: int, end: int, position: int) -> bool:
     """Whether the replaced character at the edge of a match forms a common word with the text
     next to it (各种 + 小微企业 is no misspelt 中小微企业)."""
@@ -200,7 +205,9 @@ def _near_misses(
     if homophones:
         from pypinyin import Style, lazy_pinyin
 
-        context_reading = lazy_pinyin(phrase, style=Style.NORMAL, errors=lambda s: ["?"] * len(s))
+        # A callable `errors` may return a list (one reading per character); the stubs say str.
+        unknown: Any = _unknown_readings
+        context_reading = lazy_pinyin(phrase, style=Style.NORMAL, errors=unknown)
     words = common_words()
     variants: dict[str, tuple[int, str]] = {}
     allowed = set(positions) if positions is not None else None

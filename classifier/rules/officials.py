@@ -50,7 +50,7 @@ class OfficialsTable:
         self.surnames = str(data["surnames"])
         # kind → regular expression of the titles of that office, e.g. gov_head → 县长|市长…
         self.kinds: dict[str, str] = dict(data["titles"])
-        self.excluding = [tuple(pair) for pair in data.get("pairs", {}).get("excluding", [])]
+        self.excluding = {(str(a), str(b)) for a, b in data.get("pairs", {}).get("excluding", [])}
         before_title = data.get("not_before_title", "(?!)")
         after_name = str(data["after_name"])
         titles = "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in self.kinds.items())
