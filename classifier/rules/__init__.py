@@ -25,10 +25,15 @@ import ahocorasick_rs
 
 from classifier.normalize import normalize
 from classifier.rules.claims import ClaimRules, ClaimTerm
+from classifier.rules.anniversary import DatedTable
 from classifier.rules.congress import ANCHORS as CONGRESS_ANCHORS
 from classifier.rules.congress import CongressTable
+from classifier.rules.enumeration import EnumerationTable
 from classifier.rules.nearmiss import joins_a_word, near_misses, read_lookalikes, read_phrases
+from classifier.rules.officials import ANCHORS as OFFICIAL_ANCHORS
+from classifier.rules.officials import OfficialsTable
 from classifier.rules.validators import VALIDATORS
+from classifier.rules.years import PostYears
 
 __all__ = ["DEFAULT_RULES_DIR", "CategoryEvidence", "RuleError", "RuleHit", "RuleResult", "RuleSet"]
 
@@ -152,10 +157,24 @@ class _Typo:
     weight: float | None = None  # None: the table's typo_weight
 
 
+# Manifest keys naming one data file each (besides the lexicons), in the order they are hashed.
+_DATA_FILES = (
+    "patterns",
+    "context",
+    "expression",
+    "typos",
+    "formulations",
+    "lookalikes",
+    "congresses",
+    "anniversaries",
+    "enumerations",
+    "claims",
+)
+
 _DFA = ahocorasick_rs.Implementation.DFA
 _NFA = ahocorasick_rs.Implementation.ContiguousNFA
 # What an automaton match stands for.
-_LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS, _CLAIM = range(9)
+_LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS, _DATED, _ENUM, _OFFICIAL, _CLAIM = range(12)
 
 
 def _norm_term(term: str) -> str:
@@ -172,8 +191,7 @@ class RuleSet:
         self.declared_version = str(manifest["version"])
         self.flag_threshold = float(manifest.get("flag_threshold", 0.5))
         files = ["manifest.toml", *manifest.get("lexicons", [])]
-        keys = ("patterns", "context", "expression", "formulations", "lookalikes", "congresses", "claims")
-        for key in keys:
+        for key in _DATA_FILES:
             if manifest.get(key):
                 files.append(manifest[key])
         digest = hashlib.sha256()
@@ -217,6 +235,7 @@ class RuleSet:
         self.predicate_before_title: re.Pattern[str] = re.compile("(?!)")
         self.orders: list[tuple[str, list[str]]] = []
         self.lookalikes: list[tuple[str, ...]] = []
+        self._officials_data: dict[str, Any] | None = None
         if manifest.get("lookalikes"):
             self.lookalikes = [
                 tuple(_norm_term(c) for c in group)
@@ -224,7 +243,17 @@ class RuleSet:
             ]
         if manifest.get("expression"):
             self._load_expression(directory / manifest["expression"])
+        if manifest.get("typos"):
+            self._load_typos(directory / manifest["typos"])
         self._title_before, self._title_after, self._enum_gap = self._title_patterns()
+        self.officials: OfficialsTable | None = None
+        if self._officials_data is not None:
+            try:
+                self.officials = OfficialsTable(self._officials_data, self.lookalikes)
+            except (KeyError, re.error) as exc:
+                raise RuleError(f"expression.toml: officials: {exc}") from exc
+            for anchor in OFFICIAL_ANCHORS:
+                self._terms[anchor].append((_OFFICIAL, None))
         self.formulations: tuple[str, ...] = ()
         if manifest.get("formulations"):
             self._load_formulations(directory / manifest["formulations"])
@@ -233,6 +262,20 @@ class RuleSet:
             self.congresses = CongressTable(_read_toml(directory / manifest["congresses"]))
             for anchor in CONGRESS_ANCHORS:
                 self._terms[anchor].append((_CONGRESS, None))
+        self.dated: DatedTable | None = None
+        if manifest.get("anniversaries"):
+            self.dated = DatedTable(_read_toml(directory / manifest["anniversaries"]))
+            for anchor, ref in self.dated.anchors():
+                self._terms[_norm_term(anchor)].append((_DATED, ref))
+        self.enumerations: EnumerationTable | None = None
+        if manifest.get("enumerations"):
+            path = directory / manifest["enumerations"]
+            try:
+                self.enumerations = EnumerationTable(_read_toml(path), _norm_term)
+            except (KeyError, ValueError) as exc:
+                raise RuleError(f"{path.name}: {exc}") from exc
+            for item, position in self.enumerations.anchors():
+                self._terms[item].append((_ENUM, position))
 
         for index, pattern in enumerate(self.patterns):
             for anchor in pattern.anchors:
@@ -378,6 +421,7 @@ class RuleSet:
         self.order_weight = float(data.get("order_weight", self.order_weight))
         self.formulation_weight = float(data.get("formulation_weight", self.formulation_weight))
         self.name_variant_weight = float(data.get("name_variant_weight", self.name_variant_weight))
+        self._officials_data = data.get("officials")
         self.gap_titles = tuple(_norm_term(t) for t in data.get("gap_titles", []))
         try:
             self.predicate_before_title = re.compile(data.get("predicate_before_title", "(?!)"))
@@ -409,13 +453,28 @@ class RuleSet:
         for entry in data.get("order", []):
             self.orders.append((entry["name"], [_norm_term(n) for n in entry["names"]]))
 
+    def _load_typos(self, path: Path) -> None:
+        """typos.tsv: `wrong<TAB>right` per line, wrong in any context (no conditions)."""
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            parts = line.split("\t")
+            if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+                raise RuleError(f"{path.name}:{lineno}: expected wrong and right separated by a tab")
+            wrong, right = _norm_term(parts[0]), _norm_term(parts[1])
+            if wrong == right:
+                raise RuleError(f"{path.name}:{lineno}: {parts[0]} is the same as its correction")
+            if any(kind == _TYPO for kind, _ in self._terms.get(wrong, ())):
+                continue  # already in expression.toml, possibly with conditions
+            self._terms[wrong].append((_TYPO, _Typo(wrong, right, None, None)))
+
     def _load_formulations(self, path: Path) -> None:
         phrases = [_norm_term(p) for p in read_phrases(path)]
         self.formulations = tuple(dict.fromkeys(p for p in phrases if p))
         # A variant that is part of a correct formulation (or a typo-table entry) is no near-miss.
         joined = "\n".join(self.formulations)
         for phrase in self.formulations:
-            for variant, (position, note) in near_misses(phrase, self.lookalikes).items():
+            for variant, (position, note) in near_misses(phrase, self.lookalikes, fuzzy=True).items():
                 if variant in joined:
                     continue
                 entries = self._terms.get(variant)
@@ -456,6 +515,9 @@ class RuleSet:
         variant_hits: list[tuple[str, str, int, int]] = []
         congress_at: list[int] = []
         claim_cues: list[tuple[ClaimTerm, int, int]] = []
+        dated_at: list[tuple[str, int, int, int]] = []
+        enum_at: list[tuple[int, int, int, int]] = []
+        officials = False
         anchors: dict[int, list[int]] = {}
         values = self._values
         for index, start, end in self._automaton.find_matches_as_indexes(lowered, overlapping=True):
@@ -487,6 +549,12 @@ class RuleSet:
                     congress_at.append(start)
                 elif kind == _CLAIM:
                     claim_cues.append((ref, start, end))
+                elif kind == _DATED:
+                    dated_at.append((ref[0], ref[1], start, end))
+                elif kind == _ENUM:
+                    enum_at.append((ref[0], ref[1], start, end))
+                elif kind == _OFFICIAL:
+                    officials = True
                 else:
                     leader_hits.append((ref, start, end))
 
@@ -519,8 +587,9 @@ class RuleSet:
             hits.extend(self._leaders(lowered, leader_hits))
             if variant_hits:
                 hits.extend(self._name_variants(leader_hits, variant_hits))
-        if congress_at and self.congresses is not None:
-            for found in self.congresses.check(text, congress_at, day):
+        years = PostYears(text, day) if (congress_at or dated_at) else None
+        if congress_at and self.congresses is not None and years is not None:
+            for found in self.congresses.check(text, congress_at, years.day_at, day):
                 hits.append(
                     RuleHit(
                         "ex.congress_number",
@@ -531,6 +600,21 @@ class RuleSet:
                         note=found.note,
                     )
                 )
+        if dated_at and self.dated is not None and years is not None:
+            hits.extend(
+                RuleHit("ex.dated_number", "expression", self.dated.weight, f.start, f.end, note=f.note)
+                for f in self.dated.check(text, dated_at, years)
+            )
+        if len(enum_at) >= 2 and self.enumerations is not None:
+            hits.extend(
+                RuleHit("ex.enumeration", "expression", self.enumerations.weight, f.start, f.end, note=f.note)
+                for f in self.enumerations.check(lowered, enum_at)
+            )
+        if officials and self.officials is not None:
+            hits.extend(
+                RuleHit("ex.official", "expression", self.officials.weight, f.start, f.end, note=f.note)
+                for f in self.officials.check(lowered)
+            )
         if links and self.links:
             hits.extend(self._link_hits(links))
         return hits, contexts

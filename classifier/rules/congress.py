@@ -8,6 +8,7 @@ the clock): a check run today on a 2024 post judges it as of 2024.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -120,9 +121,18 @@ class CongressTable:
 
     # --- matching -----------------------------------------------------------------------------
 
-    def check(self, text: str, positions: list[int], published: date | None) -> list[Impossible]:
+    def check(
+        self,
+        text: str,
+        positions: list[int],
+        when: Callable[[int], date | None],
+        published: date | None = None,
+    ) -> list[Impossible]:
+        """Impossible numbers at the anchors' `positions`; `when(position)` is the date to judge
+        a match against (the sentence's year, the post's date or the latest year written)."""
         found: dict[tuple[int, int], Impossible] = {}
         for position in sorted(set(positions)):
+            day = when(position)
             if text.startswith("届", position):
                 m = _PLENUM.search(text, max(0, position - 3), position + 16)
                 if m is None or not m.start() <= position < m.end() or (m.start(), m.end()) in found:
@@ -134,18 +144,22 @@ class CongressTable:
                 if (
                     congress is not None
                     and plenum is not None
-                    and self.plenum_impossible(congress, plenum, published)
+                    and self.plenum_impossible(congress, plenum, day)
                 ):
-                    found[m.span()] = Impossible(m.start(), m.end(), f"{m.group()}: {_when(published)}")
+                    found[m.span()] = Impossible(m.start(), m.end(), f"{m.group()}: {_when(day, published)}")
                 continue
             m = _CONGRESS.match(text, position)
             if m is None or m.span() in found:
                 continue
             number = chinese_number(m.group(1))
-            if number is not None and self.congress_impossible(number, published):
-                found[m.span()] = Impossible(m.start(), m.end(), f"{m.group()}: {_when(published)}")
+            if number is not None and self.congress_impossible(number, day):
+                found[m.span()] = Impossible(m.start(), m.end(), f"{m.group()}: {_when(day, published)}")
         return list(found.values())
 
 
-def _when(published: date | None) -> str:
-    return f"not yet held on {published.isoformat()}" if published else "beyond the latest known + 1"
+def _when(day: date | None, published: date | None) -> str:
+    if day is None:
+        return "beyond the latest known + 1"
+    if day == published:
+        return f"not yet held on {day.isoformat()}"
+    return f"not yet held in {day.year}"

@@ -15,8 +15,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-__all__ = ["common_words", "joins_a_word", "near_misses", "read_lookalikes", "read_phrases"]
+__all__ = [
+    "common_words",
+    "fuzzy_readings",
+    "homophones_of",
+    "joins_a_word",
+    "near_misses",
+    "read_lookalikes",
+    "read_phrases",
+]
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 # Numerals are not replaced: 四个意识 → 是个意识 would fire on 是个… in any text, and a typist
@@ -25,6 +34,8 @@ _NEVER_REPLACED = frozenset("一二三四五六七八九十百千万两〇零")
 # A dictionary word this frequent (jieba's counts) is an ordinary word: a variant that contains
 # one across its replaced character is not reported.
 _WORD_FREQ = 20
+# Phrases of this many Chinese characters or more keep variants that read as words.
+_ALWAYS_WRONG_FROM = 6
 # Characters whose summed word frequency reaches this are "common": homophone candidates.
 _CHAR_FREQ = 3000
 
@@ -84,6 +95,46 @@ def _homophones() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]
     return {r: frozenset(c) for r, c in by_reading.items()}, readings
 
 
+# Readings an input method confuses (模糊音): zh/z, ch/c, sh/s and l/n initials, in/ing,
+# en/eng and an/ang finals. A typist who does not tell them apart picks 复心 for 复兴.
+_FUZZY_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"), ("l", "n"))
+_FUZZY_FINALS = (("ing", "in"), ("eng", "en"), ("ang", "an"))
+
+
+def fuzzy_readings(reading: str) -> frozenset[str]:
+    """`reading` and the readings a fuzzy input method confuses with it (xin → xing, sen, …)."""
+    initials = {reading}
+    for a, b in _FUZZY_INITIALS:
+        if reading.startswith(a):
+            initials.add(b + reading[len(a) :])
+        elif reading.startswith(b) and not reading.startswith(a):
+            initials.add(a + reading[len(b) :])
+    found = set(initials)
+    for r in initials:
+        for a, b in _FUZZY_FINALS:
+            if r.endswith(a):
+                found.add(r[: -len(a)] + b)
+            elif r.endswith(b):
+                found.add(r + "g")
+    return frozenset(found)
+
+
+def homophones_of(ch: str) -> frozenset[str]:
+    """Common characters sharing a reading with `ch` (tones ignored), `ch` itself excluded."""
+    by_reading, readings = _homophones()
+    if ch not in readings:
+        from pypinyin import Style, pinyin
+
+        found = frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
+    else:
+        found = readings[ch]
+    return frozenset(c for r in found for c in by_reading.get(r, ()) if c != ch)
+
+
+def _unknown_readings(chars: str) -> list[str]:
+    return ["?"] * len(chars)
+
+
 def joins_a_word(text: str, start: int, end: int, position: int) -> bool:
     """Whether the replaced character at the edge of a match forms a common word with the text
     next to it (各种 + 小微企业 is no misspelt 中小微企业)."""
@@ -111,11 +162,13 @@ def near_misses(
     homophones: bool = True,
     min_han: int = 4,
     positions: Iterable[int] | None = None,
+    fuzzy: bool = False,
 ) -> dict[str, tuple[int, str]]:
     """Variants of `phrase` with one character replaced: variant → (position, note "初→出").
 
     Only phrases with at least `min_han` Chinese characters get variants (shorter ones would
-    collide with ordinary words); `positions` limits which characters may be replaced.
+    collide with ordinary words); `positions` limits which characters may be replaced; `fuzzy`
+    adds the readings a fuzzy input method confuses (zh/z, in/ing …, see fuzzy_readings).
     """
     return dict(
         _near_misses(
@@ -124,6 +177,7 @@ def near_misses(
             homophones,
             min_han,
             tuple(positions) if positions is not None else None,
+            fuzzy,
         )
     )
 
@@ -137,9 +191,11 @@ def _near_misses(
     homophones: bool,
     min_han: int,
     positions: tuple[int, ...] | None,
+    fuzzy: bool = False,
 ) -> tuple[tuple[str, tuple[int, str]], ...]:
-    if len(_HAN.findall(phrase)) < min_han:
-        return {}
+    han = len(_HAN.findall(phrase))
+    if han < min_han:
+        return ()
     alike: dict[str, set[str]] = defaultdict(set)
     for group in lookalikes:
         for ch in group:
@@ -149,7 +205,9 @@ def _near_misses(
     if homophones:
         from pypinyin import Style, lazy_pinyin
 
-        context_reading = lazy_pinyin(phrase, style=Style.NORMAL, errors=lambda s: ["?"] * len(s))
+        # A callable `errors` may return a list (one reading per character); the stubs say str.
+        unknown: Any = _unknown_readings
+        context_reading = lazy_pinyin(phrase, style=Style.NORMAL, errors=unknown)
     words = common_words()
     variants: dict[str, tuple[int, str]] = {}
     allowed = set(positions) if positions is not None else None
@@ -158,13 +216,17 @@ def _near_misses(
             continue
         candidates = set(alike.get(ch, ()))
         if homophones and i < len(context_reading):
-            candidates |= by_reading.get(context_reading[i], frozenset())
+            readings = fuzzy_readings(context_reading[i]) if fuzzy else (context_reading[i],)
+            for reading in readings:
+                candidates |= by_reading.get(reading, frozenset())
         candidates.discard(ch)
         for other in candidates:
             if other in _NEVER_REPLACED:
                 continue
             variant = phrase[:i] + other + phrase[i + 1 :]
-            if _reads_as_words(variant, i, phrase, words):
+            # A long fixed phrase with one character replaced is never correct text, even where
+            # the replaced character forms a word (中华人名共和国 holds 人名); a short one may be.
+            if han < _ALWAYS_WRONG_FROM and _reads_as_words(variant, i, phrase, words):
                 continue
             variants.setdefault(variant, (i, f"{ch}→{other}"))
     return tuple(variants.items())

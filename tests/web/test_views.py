@@ -80,6 +80,7 @@ def _item(**changes: object) -> QueueItem:
         "state": "open",
         "created_at": datetime(2026, 11, 20, 8, 0, tzinfo=UTC),
         "version": 2,
+        "post_version": 1,
         "claimed_by": None,
         "account": QueueAccount(name=HOSTILE, platform="wechat", region_code="150102"),
         "post": QueuePost(
