@@ -24,8 +24,8 @@ from typing import Any
 import ahocorasick_rs
 
 from classifier.normalize import normalize
-from classifier.rules.claims import ClaimRules, ClaimTerm
 from classifier.rules.anniversary import DatedTable
+from classifier.rules.claims import ClaimRules, ClaimTerm
 from classifier.rules.congress import ANCHORS as CONGRESS_ANCHORS
 from classifier.rules.congress import CongressTable
 from classifier.rules.enumeration import EnumerationTable
@@ -66,6 +66,22 @@ class RuleHit:
 
 
 @dataclass(slots=True)
+class _DeniedQuote:
+    """A cue quoted in order to deny it (不存在“花钱买证”的途径, 严禁“刷单返利”) is lowered by `factor`."""
+
+    categories: tuple[str, ...]
+    factor: float
+    before: re.Pattern[str]  # what stands right before the opening quotation mark
+
+    def applies(self, text: str, hit: RuleHit) -> bool:
+        opening = text.rfind("“", max(0, hit.start - 12), hit.start + 1)
+        if opening < 0 or "”" in text[opening : hit.start]:
+            return False
+        closing = text.find("”", hit.end - 1, hit.end + 12)
+        return closing >= 0 and bool(self.before.search(text, max(0, opening - 12), opening))
+
+
+@dataclass(frozen=True, slots=True)
 class CategoryEvidence:
     category: str
     score: float
@@ -122,6 +138,8 @@ class _Pattern:
     private: re.Pattern[str] | None = None
     private_weight: float = 0.0
     private_window: int = 40
+    # Given as an office's or a staff member's contact (联系人：工作人员…): wins over `private`.
+    office: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +192,9 @@ _DATA_FILES = (
 _DFA = ahocorasick_rs.Implementation.DFA
 _NFA = ahocorasick_rs.Implementation.ContiguousNFA
 # What an automaton match stands for.
-_LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS, _DATED, _ENUM, _OFFICIAL, _CLAIM = range(12)
+_LEX, _CTX, _TYPO, _LEADER, _ANCHOR, _NEAR, _NAME_VARIANT, _CONGRESS, _DATED, _ENUM, _OFFICIAL, _CLAIM = (
+    range(12)
+)
 
 
 def _norm_term(term: str) -> str:
@@ -222,6 +242,7 @@ class RuleSet:
         if manifest.get("claims"):
             self._load_claims(directory / manifest["claims"])
         self.contexts: dict[str, _Context] = {}
+        self.denied_quote: _DeniedQuote | None = None
         if manifest.get("context"):
             self._load_context(directory / manifest["context"])
         self.typo_weight = 0.55
@@ -345,6 +366,7 @@ class RuleSet:
                         private=_compiled(entry["private"]) if entry.get("private") else None,
                         private_weight=float(entry.get("private_weight", entry["weight"])),
                         private_window=int(entry.get("private_window", 40)),
+                        office=_compiled(entry["office"]) if entry.get("office") else None,
                     )
                 )
             except (KeyError, re.error) as exc:
@@ -408,7 +430,16 @@ class RuleSet:
         self._load_patterns(path)
 
     def _load_context(self, path: Path) -> None:
-        for entry in _read_toml(path).get("context", []):
+        data = _read_toml(path)
+        denied = data.get("denied_quote")
+        if denied:
+            try:
+                self.denied_quote = _DeniedQuote(
+                    tuple(denied["categories"]), float(denied["factor"]), re.compile(denied["before"] + "$")
+                )
+            except (KeyError, re.error) as exc:
+                raise RuleError(f"{path.name}: denied_quote: {exc}") from exc
+        for entry in data.get("context", []):
             ctx = _Context(entry["id"], tuple(entry["categories"]), float(entry["factor"]))
             self.contexts[ctx.id] = ctx
             for term in entry["terms"]:
@@ -705,16 +736,18 @@ class RuleSet:
                     continue
                 weight = pattern.weight
                 note = None
-                if pattern.private is not None and pattern.private.search(
+                window = text[max(0, m.start() - pattern.window) : m.start()]
+                if pattern.office is not None and pattern.office.search(window):
+                    weight = pattern.before_weight
+                    note = "office contact"
+                elif pattern.private is not None and pattern.private.search(
                     text, max(0, m.start() - pattern.private_window), m.end()
                 ):
                     weight = pattern.private_weight
                     note = "private person"
-                elif pattern.before is not None:
-                    window = text[max(0, m.start() - pattern.window) : m.start()]
-                    if pattern.before.search(window):
-                        weight = pattern.before_weight
-                        note = "context before"
+                elif pattern.before is not None and pattern.before.search(window):
+                    weight = pattern.before_weight
+                    note = "context before"
                 hits.append(RuleHit(pattern.id, pattern.category, weight, m.start(), m.end(), note=note))
         return hits
 
@@ -833,8 +866,18 @@ class RuleSet:
             applied = sorted(c for c in present if category in self.contexts[c].categories)
             factor = min((self.contexts[c].factor for c in applied), default=1.0)
             best: dict[str, float] = {}
+            denied = (
+                self.denied_quote if self.denied_quote and category in self.denied_quote.categories else None
+            )
             for hit in cat_hits:
                 w = hit.weight if hit.structural else hit.weight * factor
+                if (
+                    denied is not None
+                    and not hit.structural
+                    and hit.field == "text"
+                    and denied.applies(text, hit)
+                ):
+                    w *= denied.factor
                 if w > best.get(hit.rule_id, -1.0):
                     best[hit.rule_id] = w
             remaining = 1.0

@@ -272,10 +272,22 @@ def test_taiwan_as_a_country_fires(rules: RuleSet, text: str) -> None:
         "台湾地区领导人发表讲话。",
         "中国大陆和台湾的经贸往来。",
         "中国台湾选手夺得冠军。",
+        "客商来自20多个国家和中国香港、中国台湾地区。",
     ],
 )
 def test_taiwan_named_rightly_stays_clean(rules: RuleSet, text: str) -> None:
     assert "expression" not in fired(rules, text)
+
+
+def test_a_correction_notice_quoting_the_wrong_forms_is_not_flagged(rules: RuleSet) -> None:
+    typo = "会议要求各部门再接再励，一股作气完成全年任务。"
+    assert "expression" in fired(rules, typo)
+    notice = (
+        "【更正说明】本号昨日推送的文章中，“再接再厉”误写为“再接再励”，“一鼓作气”误写为“一股作气”，特此致歉。"
+    )
+    result = rules.evaluate(normalize(notice).text)
+    assert "ctx.correction" in result.contexts
+    assert "expression" not in fired(rules, notice)
 
 
 # --- local officials -------------------------------------------------------------------------
@@ -340,3 +352,17 @@ def test_private_people_fire(rules: RuleSet, text: str, rule_id: str) -> None:
 )
 def test_offices_and_masked_people_stay_clean(rules: RuleSet, text: str) -> None:
     assert "privacy" not in fired(rules, text)
+
+
+# --- quoted to deny, office contacts ---------------------------------------------------------
+
+
+def test_a_cue_quoted_to_deny_it_is_lowered(rules: RuleSet) -> None:
+    assert "harmful" in fired(rules, "专业代办：花钱买证，包过拿证，联系微信abc123456。")
+    assert "harmful" not in fired(rules, "导游资格证须通过全国导游资格考试取得，不存在“花钱买证”的途径。")
+
+
+def test_an_office_contact_next_to_a_private_person_is_not_a_leak(rules: RuleSet) -> None:
+    assert "privacy" in fired(rules, "患者张伟华，家住幸福路8号，联系电话13812345678。")
+    notice = "受助人员王某某自述家住“河边”。请与救助管理站联系。联系人：工作人员吴某，联系电话0875-6619110。"
+    assert "privacy" not in fired(rules, notice)
