@@ -29,6 +29,7 @@ app.command("run")(scheduler.run_all)
 
 app.command("serve")(serve.serve)
 
+
 @app.callback()
 def root(
     debug: bool = typer.Option(

@@ -370,7 +370,11 @@ def import_accounts(
                 setattr(account, name, value)
             audit.append(
                 AuditEntry(
-                    "account.update", "account", account.id, _audit_values(before), _audit_values(after),
+                    "account.update",
+                    "account",
+                    account.id,
+                    _audit_values(before),
+                    _audit_values(after),
                     account.name,
                 )
             )

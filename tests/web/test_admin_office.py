@@ -177,11 +177,16 @@ def test_govwatch_serve_starts_the_portal(tmp_path: Path) -> None:
     env.pop("GOVWATCH_DATABASE_URL", None)
     # Only `db upgrade` creates and migrates a database; `serve` refuses a missing one.
     refused = subprocess.run(
-        [sys.executable, "-m", "govwatch", "serve", "--port", str(port)], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "govwatch", "serve", "--port", str(port)],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert refused.returncode != 0 and "govwatch db upgrade" in refused.stderr
     assert "Traceback" not in refused.stderr and not (tmp_path / "govwatch.db").exists()
-    upgraded = subprocess.run([sys.executable, "-m", "govwatch", "db", "upgrade"], env=env, capture_output=True)
+    upgraded = subprocess.run(
+        [sys.executable, "-m", "govwatch", "db", "upgrade"], env=env, capture_output=True
+    )
     assert upgraded.returncode == 0, upgraded.stderr
     process = subprocess.Popen(
         [sys.executable, "-m", "govwatch", "serve", "--port", str(port)],
