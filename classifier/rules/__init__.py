@@ -335,14 +335,19 @@ class RuleSet:
                 raise RuleError(f"{path.name}:{lineno}: expected id, weight, terms separated by tabs")
             rule_id, weight, terms = parts
             cat = category or rule_id.split(".")[0]
-            lexicon = _Lexicon(rule_id.strip(), cat, float(weight))
-            if lexicon.id in self.lexicons:
-                raise RuleError(f"{path.name}:{lineno}: duplicate rule id {lexicon.id}")
-            self.lexicons[lexicon.id] = lexicon
-            target = self._seo_terms if cat == "seo" else self._terms
-            for term in terms.split("|"):
-                if term.strip():
-                    target[_norm_term(term)].append((_LEX, lexicon))
+            self._add_lexicon(
+                _Lexicon(rule_id.strip(), cat, float(weight)), terms.split("|"), f"{path.name}:{lineno}"
+            )
+
+    def _add_lexicon(self, lexicon: _Lexicon, terms: Iterable[str], where: str) -> None:
+        """Register one lexicon rule and its terms on the automaton (SEO terms on their own)."""
+        if lexicon.id in self.lexicons:
+            raise RuleError(f"{where}: duplicate rule id {lexicon.id}")
+        self.lexicons[lexicon.id] = lexicon
+        target = self._seo_terms if lexicon.category == "seo" else self._terms
+        for term in terms:
+            if term.strip():
+                target[_norm_term(term)].append((_LEX, lexicon))
 
     def _load_patterns(self, path: Path) -> None:
         data = _read_toml(path)
@@ -418,15 +423,9 @@ class RuleSet:
         for term, cues in self.claims.terms.items():
             self._terms[term].extend((_CLAIM, cue) for cue in cues)
         for entry in self.claims.lexicons:
-            if entry.id in self.lexicons:
-                raise RuleError(f"{path.name}: duplicate rule id {entry.id}")
             if entry.category not in RULE_CATEGORIES:
                 raise RuleError(f"{path.name}: lexicon {entry.id!r}: unknown category")
-            lexicon = _Lexicon(entry.id, entry.category, entry.weight)
-            self.lexicons[lexicon.id] = lexicon
-            for term in entry.terms:
-                if term.strip():
-                    self._terms[_norm_term(term)].append((_LEX, lexicon))
+            self._add_lexicon(_Lexicon(entry.id, entry.category, entry.weight), entry.terms, path.name)
         self._load_patterns(path)
 
     def _load_context(self, path: Path) -> None:
@@ -483,6 +482,12 @@ class RuleSet:
                     self._terms[variant].append((_NAME_VARIANT, name))
         for entry in data.get("order", []):
             self.orders.append((entry["name"], [_norm_term(n) for n in entry["names"]]))
+
+    def _context_factor(self, present: Iterable[str], category: str) -> float:
+        """How much the contexts present lower `category`'s evidence (the smallest factor wins)."""
+        return min(
+            (self.contexts[c].factor for c in present if category in self.contexts[c].categories), default=1.0
+        )
 
     def _load_typos(self, path: Path) -> None:
         """typos.tsv: `wrong<TAB>right` per line, wrong in any context (no conditions)."""
@@ -603,10 +608,7 @@ class RuleSet:
         if claim_cues and self.claims is not None:
             # The unverified lexicon cues as evaluate() will weigh them (after context): the claim
             # rule tops them up to its weight instead of adding to them (see ClaimRules.hits).
-            factor = min(
-                (self.contexts[c].factor for c in contexts if "unverified" in self.contexts[c].categories),
-                default=1.0,
-            )
+            factor = self._context_factor(contexts, "unverified")
             cue_weights = {
                 lex.id: lex.weight * factor for lex, _, _ in lex_hits if lex.category == "unverified"
             }
@@ -864,7 +866,7 @@ class RuleSet:
         categories: dict[str, CategoryEvidence] = {}
         for category, cat_hits in by_category.items():
             applied = sorted(c for c in present if category in self.contexts[c].categories)
-            factor = min((self.contexts[c].factor for c in applied), default=1.0)
+            factor = self._context_factor(applied, category)
             best: dict[str, float] = {}
             denied = (
                 self.denied_quote if self.denied_quote and category in self.denied_quote.categories else None
