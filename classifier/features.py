@@ -330,11 +330,12 @@ class HashingFeaturizer:
         canonical: Sequence[str],
         words: Sequence[Sequence[str]] | None,
         part_at: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray] | None]:
         """`occurrences`, and given `part_at` (the part of every position of the documents joined
         by one separator, -1 outside parts; words must be cut here) also (part, bucket) of the
-        occurrences that lie wholly inside one part. That is None where the segmenter's words
-        did not cover the text exactly, so their positions cannot be trusted."""
+        occurrences that lie wholly inside one part, with a mask of which document occurrences
+        those are. That is None where the segmenter's words did not cover the text exactly, so
+        their positions cannot be trusted."""
         n_docs = len(canonical)
         word_mask = np.uint64((1 << self.word_bits) - 1)
         char_mask = np.uint64((1 << self.char_bits) - 1)
@@ -342,6 +343,7 @@ class HashingFeaturizer:
         cols: list[np.ndarray] = []
         part_rows: list[np.ndarray] = []
         part_cols: list[np.ndarray] = []
+        in_parts: list[np.ndarray] = []
         parts_ok = part_at is not None and words is None
 
         # Words: every token of the batch joined by NUL (canonical text never contains NUL).
@@ -365,9 +367,11 @@ class HashingFeaturizer:
                         stop = stop[real]
                         begin = stop - (ends - starts)[real]
                         first = part_at[begin]
-                        inside = np.flatnonzero((first >= 0) & (first == part_at[stop - 1]))
+                        within = (first >= 0) & (first == part_at[stop - 1])
+                        inside = np.flatnonzero(within)
                         part_rows.append(first[inside])
                         part_cols.append(cols[-1][inside])
+                        in_parts.append(within)
         else:
             counts = np.fromiter((len(ws) for ws in words), dtype=np.int64, count=n_docs)
             if counts.sum():
@@ -409,10 +413,11 @@ class HashingFeaturizer:
                     cols.append(bucket)
                     if in_part is not None and part_at is not None:
                         # Inside one part: it starts and ends in the same one (parts are runs).
-                        same = part_at[:valid] == part_at[n - 1 : n - 1 + valid]
-                        inside = np.flatnonzero(same & in_part[:valid])
+                        within = (part_at[:valid] == part_at[n - 1 : n - 1 + valid]) & in_part[:valid]
+                        inside = np.flatnonzero(within)
                         part_rows.append(part_at[inside])
                         part_cols.append(bucket[inside])
+                        in_parts.append(within)
 
         located = None
         if parts_ok:
@@ -420,6 +425,7 @@ class HashingFeaturizer:
             located = (
                 np.concatenate(part_rows) if part_rows else empty,
                 np.concatenate(part_cols) if part_cols else empty,
+                np.concatenate(in_parts) if in_parts else np.zeros(0, dtype=bool),
             )
         if not rows:
             return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64), located
@@ -505,6 +511,7 @@ class HashingFeaturizer:
             lengths.append(1)
         part_at = np.repeat(np.asarray(ids, dtype=np.int64), lengths)
         rows, cols, located = self._occurrences(canonical, None, part_at)
+        lookup = self.column_of_bucket_
         part_rows: list[np.ndarray] = []
         part_buckets: list[np.ndarray] = []
         if located is None:
@@ -520,26 +527,46 @@ class HashingFeaturizer:
             part_rows.append(global_row[r])
             part_buckets.append(c)
         empty = np.zeros(0, dtype=np.int64)
-        lookup = self.column_of_bucket_
-        return (
-            self._weigh(rows, lookup[cols], n_docs),
-            self._weigh(
-                np.concatenate(part_rows) if part_rows else empty,
-                lookup[np.concatenate(part_buckets)] if part_buckets else empty.astype(np.int32),
-                n_parts,
-            ),
+        part_counts = self._count(
+            np.concatenate(part_rows) if part_rows else empty,
+            lookup[np.concatenate(part_buckets)] if part_buckets else empty.astype(np.int32),
+            n_parts,
         )
+        if located is None:
+            doc_counts = self._count(rows, lookup[cols], n_docs)
+        else:
+            # A shared document's counts are the sum of its parts' counts (a sparse product,
+            # which needs no sort) plus the few occurrences that lie in no single part: words and
+            # n-grams across a part boundary, and every occurrence of the other documents.
+            sharing = [(i, p) for i in range(n_docs) if shared[i] for p in range(first_part[i], first_part[i] + counts[i])]
+            owner, part = (np.asarray(v, dtype=np.int64) for v in zip(*sharing)) if sharing else (empty, empty)
+            of_doc = sp.csr_matrix(
+                (np.ones(len(owner), dtype=np.float32), (owner, part)), shape=(n_docs, n_parts)
+            )
+            summed = of_doc @ part_counts
+            summed.sort_indices()
+            outside = ~located[2]
+            doc_counts = summed + self._count(rows[outside], lookup[cols[outside]], n_docs)
+        return self._weigh_counts(doc_counts), self._weigh_counts(part_counts)
 
     def _weigh(self, rows: np.ndarray, columns: np.ndarray, n_docs: int) -> sp.csr_matrix:
         """Sub-linear TF × IDF rows, L2-normalised per block, from (document, column) occurrences."""
+        return self._weigh_counts(self._count(rows, columns, n_docs))
+
+    def _count(self, rows: np.ndarray, columns: np.ndarray, n_docs: int) -> sp.csr_matrix:
+        """How often each document has each column, as a canonical CSR matrix (float32 counts).
+
+        Columns the model does not use (the sentinel n_features) are dropped first: about half
+        of all occurrences, and sorting is what counting costs. (document, column) pairs are
+        counted by sorting one integer key, much faster than letting scipy sort each row (int32
+        when it fits: it sorts twice as fast). The column takes the key's low bits, so splitting
+        a key is a mask and a shift; word columns all precede character columns, so the sorted
+        keys are already in CSR order.
+        """
         n_cols = self.n_features
-        # Buckets the model does not use map to the sentinel column n_cols, dropped after
-        # counting (cheaper than masking every occurrence first).
-        # Count (document, column) pairs by sorting one integer key, much faster than letting
-        # scipy sort each row (int32 when it fits: it sorts twice as fast). The column takes the
-        # key's low bits, so splitting a key is a mask and a shift. Word columns all precede
-        # character columns, so the sorted keys are already in CSR order.
-        shift = n_cols.bit_length()  # 2**shift > n_cols, the sentinel column
+        used = columns < n_cols
+        rows, columns = rows[used], columns[used]
+        shift = max(n_cols - 1, 1).bit_length()  # 2**shift > every column used
         if n_docs << shift < 2**31:
             key = (rows.astype(np.int32) << np.int32(shift)) | columns.astype(np.int32, copy=False)
         else:
@@ -555,20 +582,24 @@ class HashingFeaturizer:
         else:
             unique = key
             count = np.zeros(0, dtype=np.int64)
-        col = unique & ((1 << shift) - 1)
-        row = unique >> shift
-        used = col < n_cols
-        if not used.all():
-            col, row, count = col[used], row[used], count[used]
+        col = (unique & ((1 << shift) - 1)).astype(np.int32, copy=False)
+        indptr = np.zeros(n_docs + 1, dtype=np.int64)
+        np.cumsum(np.bincount(unique >> shift, minlength=n_docs), out=indptr[1:])
+        return sp.csr_matrix((count.astype(np.float32), col, indptr), shape=(n_docs, n_cols))
+
+    def _weigh_counts(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """Sub-linear TF × IDF of canonical counts, L2-normalised per document and block."""
+        n_docs = counts.shape[0]
+        col = counts.indices
+        row = np.repeat(np.arange(n_docs, dtype=np.int64), np.diff(counts.indptr))
+        count = counts.data.astype(np.int64)
         data = _SUBLINEAR[np.minimum(count, len(_SUBLINEAR) - 1)] * self.idf_[col]
         # L2 norm per document and block (words, characters), so neither block drowns the other.
         row_block = row * 2 + (col >= self.n_word_columns_)
         norms = np.sqrt(np.bincount(row_block, weights=data * data, minlength=2 * n_docs))
         norms[norms == 0] = 1.0
         data = (data / norms[row_block]).astype(np.float32)
-        indptr = np.zeros(n_docs + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row, minlength=n_docs), out=indptr[1:])
-        return sp.csr_matrix((data, col.astype(np.int32, copy=False), indptr), shape=(n_docs, n_cols))
+        return sp.csr_matrix((data, col.astype(np.int32, copy=False), counts.indptr.copy()), shape=counts.shape)
 
     def fit_transform(
         self,

@@ -12,12 +12,18 @@ The score is the noisy-OR of both. Privacy and expression come from rules only.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import re
+import threading
+import weakref
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -27,9 +33,9 @@ from classifier.findings import Finding, Span
 from classifier.model import TextModel
 from classifier.normalize import Normalized, normalize_many
 from classifier.passages import split_passages
-from classifier.rules import RuleResult, RuleSet
+from classifier.rules import RuleError, RuleResult, RuleSet
 
-__all__ = ["DEFAULT_THRESHOLDS", "Classifier", "Item"]
+__all__ = ["DEFAULT_THRESHOLDS", "Classifier", "ClassifierWorkerError", "Item", "default_processes"]
 
 Item = str | tuple[str, str | None] | Mapping[str, Any]
 
@@ -57,8 +63,16 @@ MODEL_CHAR_LIMIT = 20_000
 FRAMING_CONTEXT_FACTOR = 0.25
 MAX_SPANS = 20
 # Model threads: the model costs about twice the rules per post, so two threads keep two cores
-# busy while this thread runs the rules (measured by `make bench`).
+# busy while this thread runs the rules (measured by `make bench`). Used where classification
+# stays in one process (one CPU, or a call of a single batch).
 MODEL_WORKERS = 2
+# Where a call brings more than one batch and the machine has more than one CPU, batches go to
+# worker processes instead: the rules are pure Python, so threads share one interpreter lock and
+# two cores reach about 1.5 cores of work; processes reach nearly two (`make bench`).
+PROCESSES_ENV = "GOVWATCH_CLASSIFIER_PROCESSES"
+# Batches handed to the workers ahead of the one being read back, per worker: enough to keep
+# them busy, few enough that a long stream of posts is never all in memory.
+AHEAD_PER_PROCESS = 2
 MAX_SENTENCES = 64
 MIN_CHINESE = 20
 SOURCE_LIMIT = 100
@@ -69,6 +83,25 @@ _SENTENCE = re.compile(r"[^\n。！？!?；;]+[\n。！？!?；;]*")
 def _model_workers() -> ThreadPoolExecutor:
     """Threads that run the model on the batches ahead while the calling thread runs the rules."""
     return ThreadPoolExecutor(max_workers=MODEL_WORKERS, thread_name_prefix="classifier-model")
+
+
+def default_processes() -> int:
+    """Worker processes for multi-batch calls: $GOVWATCH_CLASSIFIER_PROCESSES, else the CPUs this
+    process may run on. 1 keeps everything in the calling process."""
+    value = os.environ.get(PROCESSES_ENV, "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(f"{PROCESSES_ENV} must be a whole number, not {value!r}") from None
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class ClassifierWorkerError(RuntimeError):
+    """A classifier worker process could not start or died; the batch it held has no result."""
 
 
 @dataclass(slots=True)
@@ -96,12 +129,19 @@ class _Scores:
 class Classifier:
     """Classifies texts with one model version and one rule set; safe to share between threads."""
 
-    def __init__(self, model: TextModel, rules: RuleSet, *, batch_size: int = 256) -> None:
+    def __init__(
+        self, model: TextModel, rules: RuleSet, *, batch_size: int = 256, processes: int | None = None
+    ) -> None:
         self.model = model
         self.rules = rules
         self.batch_size = batch_size
+        # Worker processes for calls of more than one batch (see default_processes); started on
+        # the first such call and kept until this classifier is closed or collected.
+        self.processes = default_processes() if processes is None else max(1, processes)
         self.thresholds = {**DEFAULT_THRESHOLDS, **model.thresholds}
         self._class_index = {c: model.class_index(c) for c in MODEL_CATEGORIES if c in model.classes}
+        self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     @property
     def model_version(self) -> str:
@@ -132,11 +172,76 @@ class Classifier:
         return list(self.iter_classify(items))
 
     def iter_classify(self, items: Iterable[Item]) -> Iterator[list[Finding]]:
+        batches = iter(iter_batches(items, self.batch_size))
+        first = next(batches, None)
+        if first is None:
+            return
+        second = next(batches, None)
+        if second is None:
+            yield from self._iter_in_process([first])
+        elif self.processes > 1:
+            yield from self._iter_in_workers(chain([first, second], batches))
+        else:
+            yield from self._iter_in_process(chain([first, second], batches))
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started (a later call starts new ones)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Classifier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("a Classifier is not pickled: worker processes load the rules themselves")
+
+    def _iter_in_workers(self, batches: Iterable[list[Item]]) -> Iterator[list[Finding]]:
+        """Batches classified by the worker processes, results in the order of the input."""
+        pool = self._worker_pool()
+        ahead: deque[Future[list[list[Finding]]]] = deque()
+        try:
+            for batch in batches:
+                ahead.append(pool.submit(_classify_in_worker, [self._coerce(item) for item in batch]))
+                if len(ahead) > AHEAD_PER_PROCESS * self.processes:
+                    yield from _worker_result(ahead.popleft())
+            while ahead:
+                yield from _worker_result(ahead.popleft())
+        except (BrokenProcessPool, ClassifierWorkerError) as error:
+            self.close()  # the next call starts a fresh pool
+            if isinstance(error, ClassifierWorkerError):
+                raise
+            raise ClassifierWorkerError(f"the classifier worker processes stopped ({error})") from error
+        finally:
+            for future in ahead:
+                future.cancel()
+
+    def _worker_pool(self) -> ProcessPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                # forkserver, not fork: the caller may have threads (the scheduler, the model
+                # threads), and a child forked while one of them holds a lock inherits it locked.
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload(["classifier"])
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.processes,
+                    mp_context=context,
+                    initializer=_start_worker,
+                    initargs=(self.model, str(self.rules.directory), self.rules.version, self.batch_size),
+                )
+                weakref.finalize(self, self._pool.shutdown, wait=False, cancel_futures=True)
+            return self._pool
+
+    def _iter_in_process(self, batches: Iterable[list[Item]]) -> Iterator[list[Finding]]:
         # Stages overlap: while worker threads run the model on the batches ahead (segmentation
         # in rjieba and feature hashing in numpy, both of which release the GIL), this thread
         # runs the rules, which are pure Python, and builds the findings of the oldest batch.
         ahead: deque[tuple[list[_Doc], np.ndarray, Future[_Scores]]] = deque()
-        for batch in iter_batches(items, self.batch_size):
+        for batch in batches:
             docs = self._prepare_many(batch)
             canonical, abstain = self._model_input([d.combined for d in docs])
             passages = [d.combined[s:e] for d in docs for s, e in d.passages]
@@ -149,6 +254,18 @@ class Classifier:
                 yield from self._finish_batch(*ahead.popleft())
         while ahead:
             yield from self._finish_batch(*ahead.popleft())
+
+    def _classify_batch(self, batch: Sequence[Item]) -> list[list[Finding]]:
+        """One batch start to end in this thread: what a worker process does."""
+        docs = self._prepare_many(batch)
+        canonical, abstain = self._model_input([d.combined for d in docs])
+        passages = [d.combined[s:e] for d in docs for s, e in d.passages]
+        owners = np.repeat(np.arange(len(docs)), [len(d.passages) for d in docs])
+        scores: Future[_Scores] = Future()
+        scores.set_result(
+            self._model_scores(canonical, abstain, passages, owners, [bool(d.passages) for d in docs])
+        )
+        return self._finish_batch(docs, abstain, scores)
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -423,6 +540,45 @@ class Classifier:
             for k, (category_k, score, detail, found) in enumerate(partial[i]):
                 if category_k == category and all((s.start, s.end, s.field) != key for s in found):
                     partial[i][k] = (category_k, score, detail, [*found, span][: MAX_SPANS + 1])
+
+
+# --- worker processes ---------------------------------------------------------------------------
+
+_worker_classifier: Classifier | None = None
+
+
+def _start_worker(model: TextModel, rules_directory: str, rules_version: str, batch_size: int) -> None:
+    """Worker initialiser: the parent's model (plain arrays, pickled) and the same rule files."""
+    global _worker_classifier
+    rules = RuleSet.load(rules_directory)
+    if rules.version != rules_version:
+        raise RuleError(
+            f"the rules in {rules_directory} changed to {rules.version} while {rules_version} was in use"
+        )
+    _worker_classifier = Classifier(model, rules, batch_size=batch_size, processes=1)
+
+
+def _classify_in_worker(
+    batch: list[tuple[str, str | None, Sequence[Mapping[str, Any]], Any]],
+) -> list[list[Finding]]:
+    if _worker_classifier is None:
+        raise ClassifierWorkerError("worker process was not initialised")
+    return _worker_classifier._classify_batch(
+        [
+            {"text": text, "title": title, "links": links, "published": published}
+            for text, title, links, published in batch
+        ]
+    )
+
+
+def _worker_result(future: Future[list[list[Finding]]]) -> list[list[Finding]]:
+    try:
+        return future.result()
+    except BrokenProcessPool as error:
+        raise ClassifierWorkerError(
+            f"a classifier worker process died or could not start ({error}); "
+            f"set {PROCESSES_ENV}=1 to classify in one process"
+        ) from error
 
 
 def framing_factor(rules: RuleSet, present: Iterable[str], category: str) -> float:
