@@ -29,7 +29,7 @@ from classifier.rules.claims import ClaimRules, ClaimTerm
 from classifier.rules.congress import ANCHORS as CONGRESS_ANCHORS
 from classifier.rules.congress import CongressTable
 from classifier.rules.enumeration import EnumerationTable
-from classifier.rules.nearmiss import joins_a_word, near_misses, read_lookalikes, read_phrases
+from classifier.rules.nearmiss import NAME_CHAR_FREQ, joins_a_word, near_misses, read_lookalikes, read_phrases
 from classifier.rules.officials import ANCHORS as OFFICIAL_ANCHORS
 from classifier.rules.officials import OfficialsTable
 from classifier.rules.validators import VALIDATORS
@@ -477,7 +477,10 @@ class RuleSet:
         # Each name with one character of the given name replaced (a homophone or look-alike):
         # written next to the correct name in one post, the rarer spelling is the mistake.
         for name in self.leader_titles:
-            for variant in near_misses(name, self.lookalikes, min_han=2, positions=range(1, len(name))):
+            variants = near_misses(
+                name, self.lookalikes, min_han=2, positions=range(1, len(name)), char_freq=NAME_CHAR_FREQ
+            )
+            for variant in variants:
                 if variant not in self.leader_titles:
                     self._terms[variant].append((_NAME_VARIANT, name))
         for entry in data.get("order", []):
@@ -619,7 +622,9 @@ class RuleSet:
         if leader_hits:
             hits.extend(self._leaders(lowered, leader_hits))
             if variant_hits:
-                hits.extend(self._name_variants(leader_hits, variant_hits))
+                hits.extend(self._name_variants(lowered, leader_hits, variant_hits))
+        elif variant_hits:
+            hits.extend(self._name_variants(lowered, leader_hits, variant_hits))
         years = PostYears(text, day) if (congress_at or dated_at) else None
         if congress_at and self.congresses is not None and years is not None:
             for found in self.congresses.check(text, congress_at, years.day_at, day):
@@ -653,15 +658,23 @@ class RuleSet:
         return hits, contexts
 
     def _name_variants(
-        self, leader_hits: list[tuple[str, int, int]], variant_hits: list[tuple[str, str, int, int]]
+        self,
+        lowered: str,
+        leader_hits: list[tuple[str, int, int]],
+        variant_hits: list[tuple[str, str, int, int]],
     ) -> list[RuleHit]:
-        """One leader's name written two ways in a post: flag the rarer spelling (the variant on a tie)."""
+        """One leader's name written two ways in a post: flag the rarer spelling (the variant on a
+        tie). A variant right next to one of that leader's titles (习近萍总书记) is a misspelt
+        name even where the post never writes it correctly."""
         correct = Counter(name for name, _, _ in set(leader_hits))
         hits: list[RuleHit] = []
         by_name: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
         for name, variant, start, end in variant_hits:
             if correct[name]:
                 by_name[name].append((variant, start, end))
+            elif self._titled(lowered, name, start, end):
+                note = f"{variant}→{name}"
+                hits.append(RuleHit("ex.name_variant", "expression", self.name_variant_weight, start, end, note=note))
         for name, found in by_name.items():
             if len(found) <= correct[name]:
                 hits.extend(
@@ -685,6 +698,13 @@ class RuleSet:
                     if n == name
                 )
         return hits
+
+    def _titled(self, lowered: str, name: str, start: int, end: int) -> bool:
+        """Whether one of `name`'s titles stands right before or right after [start, end)."""
+        return any(
+            lowered.startswith(title, end) or lowered.endswith(title, 0, start)
+            for title in self.leader_titles.get(name, ())
+        )
 
     def _link_hits(self, links: Iterable[Mapping[str, Any]]) -> list[RuleHit]:
         hits: list[RuleHit] = []

@@ -38,6 +38,9 @@ _WORD_FREQ = 20
 _ALWAYS_WRONG_FROM = 6
 # Characters whose summed word frequency reaches this are "common": homophone candidates.
 _CHAR_FREQ = 3000
+# Given names use characters rarer than that (萍, 琳, 钰): for names the input method's pool of
+# homophones is every character at least this frequent.
+NAME_CHAR_FREQ = 100
 
 
 def read_phrases(path: Path) -> list[str]:
@@ -75,18 +78,24 @@ def common_words() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _homophones() -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
-    """(reading → common characters with it, character → its readings), tones ignored."""
-    from pypinyin import Style, pinyin
-
+def _char_frequencies() -> dict[str, int]:
     freq: dict[str, int] = defaultdict(int)
     for word, count in _dictionary():
         for ch in word:
             freq[ch] += count
+    return freq
+
+
+@lru_cache(maxsize=2)
+def _homophones(min_freq: int = _CHAR_FREQ) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]]]:
+    """(reading → characters with it at least `min_freq` frequent, character → its readings),
+    tones ignored."""
+    from pypinyin import Style, pinyin
+
     by_reading: dict[str, set[str]] = defaultdict(set)
     readings: dict[str, frozenset[str]] = {}
-    for ch, count in freq.items():
-        if count < _CHAR_FREQ or not _HAN.fullmatch(ch):
+    for ch, count in _char_frequencies().items():
+        if count < min_freq or not _HAN.fullmatch(ch):
             continue
         found = frozenset(pinyin(ch, style=Style.NORMAL, heteronym=True)[0])
         readings[ch] = found
@@ -163,12 +172,14 @@ def near_misses(
     min_han: int = 4,
     positions: Iterable[int] | None = None,
     fuzzy: bool = False,
+    char_freq: int = _CHAR_FREQ,
 ) -> dict[str, tuple[int, str]]:
     """Variants of `phrase` with one character replaced: variant → (position, note "初→出").
 
     Only phrases with at least `min_han` Chinese characters get variants (shorter ones would
     collide with ordinary words); `positions` limits which characters may be replaced; `fuzzy`
-    adds the readings a fuzzy input method confuses (zh/z, in/ing …, see fuzzy_readings).
+    adds the readings a fuzzy input method confuses (zh/z, in/ing …, see fuzzy_readings);
+    homophones are characters at least `char_freq` frequent (NAME_CHAR_FREQ for names).
     """
     return dict(
         _near_misses(
@@ -178,6 +189,7 @@ def near_misses(
             min_han,
             tuple(positions) if positions is not None else None,
             fuzzy,
+            char_freq,
         )
     )
 
@@ -192,6 +204,7 @@ def _near_misses(
     min_han: int,
     positions: tuple[int, ...] | None,
     fuzzy: bool = False,
+    char_freq: int = _CHAR_FREQ,
 ) -> tuple[tuple[str, tuple[int, str]], ...]:
     han = len(_HAN.findall(phrase))
     if han < min_han:
@@ -200,7 +213,7 @@ def _near_misses(
     for group in lookalikes:
         for ch in group:
             alike[ch].update(c for c in group if c != ch)
-    by_reading, _ = _homophones() if homophones else ({}, {})
+    by_reading, _ = _homophones(char_freq) if homophones else ({}, {})
     context_reading: list[str] = []
     if homophones:
         from pypinyin import Style, lazy_pinyin
