@@ -251,9 +251,9 @@ class Classifier:
             scores = _model_workers().submit(self._model_scores, *work)
             ahead.append((docs, abstain, scores))
             if len(ahead) > MODEL_WORKERS:
-                yield from self._finish_batch(*ahead.popleft())
+                yield from self._finish_ahead(ahead.popleft())
         while ahead:
-            yield from self._finish_batch(*ahead.popleft())
+            yield from self._finish_ahead(ahead.popleft())
 
     def _classify_batch(self, batch: Sequence[Item]) -> list[list[Finding]]:
         """One batch start to end in this thread: what a worker process does."""
@@ -261,11 +261,8 @@ class Classifier:
         canonical, abstain = self._model_input([d.combined for d in docs])
         passages = [d.combined[s:e] for d in docs for s, e in d.passages]
         owners = np.repeat(np.arange(len(docs)), [len(d.passages) for d in docs])
-        scores: Future[_Scores] = Future()
-        scores.set_result(
-            self._model_scores(canonical, abstain, passages, owners, [bool(d.passages) for d in docs])
-        )
-        return self._finish_batch(docs, abstain, scores)
+        scores = self._model_scores(canonical, abstain, passages, owners, [bool(d.passages) for d in docs])
+        return self._finish_batch(docs, abstain, scores, self._rule_results(docs))
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -294,13 +291,22 @@ class Classifier:
             doc.passages = split_passages(doc.combined[:MODEL_CHAR_LIMIT])
         return docs
 
+    def _finish_ahead(self, batch: tuple[list[_Doc], np.ndarray, Future[_Scores]]) -> list[list[Finding]]:
+        """Rules and findings of a batch whose model scores a model thread computes."""
+        docs, abstain, model_result = batch
+        rule_results = self._rule_results(docs)
+        return self._finish_batch(docs, abstain, model_result.result(), rule_results)
+
+    def _rule_results(self, docs: list[_Doc]) -> list[RuleResult]:
+        return [self.rules.evaluate(d.combined, links=d.links or None, published=d.published) for d in docs]
+
     def _finish_batch(
-        self, docs: list[_Doc], abstain: np.ndarray, model_result: Future[_Scores]
+        self,
+        docs: list[_Doc],
+        abstain: np.ndarray,
+        scores: _Scores,
+        rule_results: list[RuleResult],
     ) -> list[list[Finding]]:
-        rule_results = [
-            self.rules.evaluate(d.combined, links=d.links or None, published=d.published) for d in docs
-        ]
-        scores = model_result.result()
         pending: list[tuple[int, str]] = []
         partial: list[list[tuple[str, float, dict[str, Any], list[Span]]]] = []
         for i, (doc, rules) in enumerate(zip(docs, rule_results, strict=True)):

@@ -66,6 +66,14 @@ class TrainConfig:
     # Posts per model category with one inserted violating passage (classifier/augment.py).
     augmented_per_category: int = 300
     thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    # Out-of-fold shares of legitimate posts the tuned thresholds may flag (see tune_thresholds):
+    # public texts, and the own corpus's legitimate posts (mostly hard negatives written to look
+    # like violations). Below the targets (1% public, 3% in-domain) to leave room for posts
+    # unlike the training data. A 2% corpus budget lowered the long-post thresholds from 0.90-0.95
+    # to 0.85 and changed no figure of the model card but the held-out corpus's ok-flag rate
+    # (1.7% -> 2.3%), so 1% stays.
+    ok_flag_budget: float = 0.008
+    in_domain_ok_budget: float = 0.01
 
 
 def model_label(label: str) -> str:
@@ -666,6 +674,8 @@ def build_model(
             passage_proba=passage_proba * factors if config.passages else None,
             in_domain=oof.in_domain[posts],
             corpus=oof.corpus[posts],
+            ok_flag_budget=config.ok_flag_budget,
+            in_domain_ok_budget=config.in_domain_ok_budget,
         )
         long_model.thresholds = model.thresholds
         log.info("tuned thresholds on %d out-of-fold posts: %s", len(posts), model.thresholds)

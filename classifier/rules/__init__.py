@@ -234,6 +234,9 @@ class RuleSet:
         for name in manifest.get("lexicons", []):
             self._load_lexicon(directory / name)
         self.patterns: list[_Pattern] = []
+        # Rule id → contexts that do not lower it (`not_lowered_by` of a pattern): a scam that
+        # impersonates the police speaks in the words that mark an enforcement report.
+        self._not_lowered_by: dict[str, frozenset[str]] = {}
         self.spam_blocks: list[_SpamBlock] = []
         self.links: list[_Link] = []
         if manifest.get("patterns"):
@@ -245,6 +248,10 @@ class RuleSet:
         self.denied_quote: _DeniedQuote | None = None
         if manifest.get("context"):
             self._load_context(directory / manifest["context"])
+        for rule_id, names in self._not_lowered_by.items():
+            unknown = sorted(names - set(self.contexts))
+            if unknown:
+                raise RuleError(f"pattern {rule_id!r}: not_lowered_by names unknown contexts {unknown}")
         self.typo_weight = 0.55
         self.title_weight = 0.9
         self.order_weight = 0.9
@@ -376,6 +383,8 @@ class RuleSet:
                 )
             except (KeyError, re.error) as exc:
                 raise RuleError(f"{path.name}: pattern {entry.get('id')!r}: {exc}") from exc
+            if entry.get("not_lowered_by"):
+                self._not_lowered_by[entry["id"]] = frozenset(entry["not_lowered_by"])
             if entry.get("validate") and entry["validate"] not in VALIDATORS:
                 raise RuleError(
                     f"{path.name}: pattern {entry['id']!r}: unknown validator {entry['validate']!r}"
@@ -664,15 +673,16 @@ class RuleSet:
         variant_hits: list[tuple[str, str, int, int]],
     ) -> list[RuleHit]:
         """One leader's name written two ways in a post: flag the rarer spelling (the variant on a
-        tie). A variant right next to one of that leader's titles (习近萍总书记) is a misspelt
-        name even where the post never writes it correctly."""
+        tie). A variant right next to one of that leader's titles (习近萍总书记), or listed with
+        other leaders' names (李强、丁学祥、李希), is a misspelt name even where the post never
+        writes it correctly."""
         correct = Counter(name for name, _, _ in set(leader_hits))
         hits: list[RuleHit] = []
         by_name: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
         for name, variant, start, end in variant_hits:
             if correct[name]:
                 by_name[name].append((variant, start, end))
-            elif self._titled(lowered, name, start, end):
+            elif self._titled(lowered, name, start, end) or _in_name_list(leader_hits, start, end, lowered):
                 note = f"{variant}→{name}"
                 hits.append(RuleHit("ex.name_variant", "expression", self.name_variant_weight, start, end, note=note))
         for name, found in by_name.items():
@@ -892,7 +902,11 @@ class RuleSet:
                 self.denied_quote if self.denied_quote and category in self.denied_quote.categories else None
             )
             for hit in cat_hits:
-                w = hit.weight if hit.structural else hit.weight * factor
+                hit_factor = factor
+                if hit.rule_id in self._not_lowered_by:
+                    kept = self._not_lowered_by[hit.rule_id]
+                    hit_factor = self._context_factor([c for c in applied if c not in kept], category)
+                w = hit.weight if hit.structural else hit.weight * hit_factor
                 if (
                     denied is not None
                     and not hit.structural
@@ -920,6 +934,18 @@ class RuleSet:
 
 
 _ANCHOR_REACH = 40
+_LIST_SEPARATORS = "、，, "
+
+
+def _in_name_list(leader_hits: Iterable[tuple[str, int, int]], start: int, end: int, text: str) -> bool:
+    """Whether [start, end) is separated from a leader's correctly written name by one list
+    separator (、), on either side: a member of a list of leaders."""
+    for _, s, e in leader_hits:
+        if e < start and start - e == 1 and text[e] in _LIST_SEPARATORS:
+            return True
+        if s > end and s - end == 1 and text[end] in _LIST_SEPARATORS:
+            return True
+    return False
 
 
 _REGEX_CACHE: dict[str, re.Pattern[str]] = {}

@@ -151,13 +151,19 @@ def test_official_links_stay_legitimate(rules: RuleSet, links: list[dict[str, st
     assert rules.evaluate(normalize(LINK_POST).text, links=links).categories == {}
 
 
-@pytest.mark.parametrize("text", ["截止2024年底，全市累计建成5G基站2万个。", "截止目前，已完成改造120户。"])
+@pytest.mark.parametrize("text", ["截止2024年底，全市累计建成5G基站2万个。", "截止5月1日，已完成改造120户。"])
 def test_jiezhi_before_a_date_is_a_cue(rules: RuleSet, text: str) -> None:
     """截止 + date (for 截至) is common in official texts: evidence, flagged only with more."""
     evidence = rules.evaluate(normalize(text).text).categories["expression"]
     assert evidence.rule_ids == ["ex.typo"] and 0 < evidence.score < rules.flag_threshold
     assert "expression" in fired(rules, text + "要推动高质量法展。")
     assert "expression" not in rules.evaluate(normalize("报名截止时间为5月1日").text).categories
+
+
+@pytest.mark.parametrize("text", ["截止目前，已完成改造120户。", "截止发稿时，未造成人员伤亡。"])
+def test_jiezhi_before_now_is_a_typo(rules: RuleSet, text: str) -> None:
+    """Before 目前 or 发稿 截止 can be no deadline: flagged on its own."""
+    assert "expression" in fired(rules, text)
 
 
 def test_near_misses_are_homophones_and_lookalikes_not_words() -> None:
@@ -293,3 +299,44 @@ def test_false_alarms_on_legitimate_posts(shared: Path, rules: RuleSet) -> None:
     assert legitimate
     flagged = sum(1 for text in legitimate if {"expression", "privacy"} & set(fired(rules, text)))
     assert flagged / len(legitimate) <= 0.003, f"{flagged} of {len(legitimate)} legitimate posts flagged"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "会议传达学习了李强总理讲话精神，要认真落实李强总里的部署。",  # a title misspelt is other rules'
+        "深入学习贯彻习近苹总书记重要讲话精神。",  # next to a title, never written correctly
+        "习近平、李强、赵乐际、王沪宁、蔡齐、丁薛祥、李希等出席。",  # in a list of leaders
+    ],
+)
+def test_misspelt_leader_names(rules: RuleSet, text: str) -> None:
+    assert "expression" in fired(rules, text)
+
+
+def test_a_namesake_away_from_titles_and_leaders_is_not_judged(rules: RuleSet) -> None:
+    assert "expression" not in fired(rules, "村民李萍、王芳领到了补贴。")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "经调查，来电网民刘志强（联系电话13912345678）反映的问题属实。",
+        "本报记者联系到陈卫东，他的手机号码是13812345678。",
+        "据了解，赵丽华的手机号是13712345678，她希望社会各界给予帮助。",
+        "救助对象何秀英，身份证号码1101 0519 4907 0123 2X，已纳入低保。",
+        "老人记不清地址，只记得女儿张晓梅的电话是一三八一二三四五六七八。",
+    ],
+)
+def test_private_people_numbers_in_more_forms(rules: RuleSet, text: str) -> None:
+    assert "privacy" in fired(rules, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如有疑问，请联系张老师的电话13912345678。",
+        "咨询电话：一三八一二三四五六七八（社区服务中心）。",
+    ],
+)
+def test_office_contacts_in_those_forms_stay_legitimate(rules: RuleSet, text: str) -> None:
+    assert "privacy" not in fired(rules, text)
