@@ -622,10 +622,13 @@ def build_model(
             }
         )
     fit_rows, held = holdout_split(public, holdout)
+    rules = RuleSet.load(rules_dir)
     if version is None:
+        # The rules version too: thresholds are tuned with the rules, so a model trained on the
+        # same data with other rules is another model.
         digest = hashlib.sha256(
             json.dumps(
-                [sources, asdict(config), holdout, FEATURE_FORMAT, _trainer_digest()],
+                [sources, asdict(config), holdout, FEATURE_FORMAT, _trainer_digest(), rules.version],
                 sort_keys=True,
                 default=str,
             ).encode()
@@ -654,7 +657,6 @@ def build_model(
     )
     model.long = long_model
     facts["short_model"] = {k: short_facts[k] for k in ("n_training_texts", "n_features", "train_seconds")}
-    rules = RuleSet.load(rules_dir)
     if oof is not None and short_oof is not None:
         posts = oof.posts()
         rule_scores, factors = _rule_scores(rules, [oof.texts[i] for i in posts])
