@@ -538,8 +538,13 @@ class HashingFeaturizer:
             # A shared document's counts are the sum of its parts' counts (a sparse product,
             # which needs no sort) plus the few occurrences that lie in no single part: words and
             # n-grams across a part boundary, and every occurrence of the other documents.
-            sharing = [(i, p) for i in range(n_docs) if shared[i] for p in range(first_part[i], first_part[i] + counts[i])]
-            owner, part = (np.asarray(v, dtype=np.int64) for v in zip(*sharing)) if sharing else (empty, empty)
+            shared_docs = [i for i in range(n_docs) if shared[i]]
+            owner = np.repeat(np.asarray(shared_docs, dtype=np.int64), counts[shared_docs])
+            part = (
+                np.concatenate([np.arange(first_part[i], first_part[i] + counts[i]) for i in shared_docs])
+                if shared_docs
+                else empty
+            )
             of_doc = sp.csr_matrix(
                 (np.ones(len(owner), dtype=np.float32), (owner, part)), shape=(n_docs, n_parts)
             )
@@ -599,7 +604,8 @@ class HashingFeaturizer:
         norms = np.sqrt(np.bincount(row_block, weights=data * data, minlength=2 * n_docs))
         norms[norms == 0] = 1.0
         data = (data / norms[row_block]).astype(np.float32)
-        return sp.csr_matrix((data, col.astype(np.int32, copy=False), counts.indptr.copy()), shape=counts.shape)
+        indptr = counts.indptr.copy()
+        return sp.csr_matrix((data, col.astype(np.int32, copy=False), indptr), shape=counts.shape)
 
     def fit_transform(
         self,

@@ -683,8 +683,10 @@ class RuleSet:
             if correct[name]:
                 by_name[name].append((variant, start, end))
             elif self._titled(lowered, name, start, end) or _in_name_list(leader_hits, start, end, lowered):
-                note = f"{variant}→{name}"
-                hits.append(RuleHit("ex.name_variant", "expression", self.name_variant_weight, start, end, note=note))
+                weight = self.name_variant_weight
+                hits.append(
+                    RuleHit("ex.name_variant", "expression", weight, start, end, note=f"{variant}→{name}")
+                )
         for name, found in by_name.items():
             if len(found) <= correct[name]:
                 hits.extend(

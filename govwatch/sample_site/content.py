@@ -8,6 +8,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+# How much time one `tick` lets pass on the site.
+TICK_HOURS = 0.5
+
 
 @dataclass
 class SamplePost:
@@ -533,6 +536,9 @@ class SampleState:
         """On every account: one new post, the second newest edited, the third newest deleted."""
         with self.lock:
             self.ticks += 1
+            # Half an hour passes: the clock moves on as every post ages, so a post keeps its
+            # publication time (and the date in its URL) and only its age grows.
+            self.now += timedelta(hours=TICK_HOURS)
             changes: dict[str, Any] = {}
             for account in self.accounts:
                 live = [p for p in account.live_posts() if p.variant == "article" and not p.undated]
@@ -545,7 +551,7 @@ class SampleState:
                     deleted.status = "deleted"
                 title, body = TICK_TEXTS[(self.ticks - 1) % len(TICK_TEXTS)]
                 for post in account.posts:
-                    post.age_hours += 0.5
+                    post.age_hours += TICK_HOURS
                 self.next_number += 1
                 added = SamplePost(self.next_number, f"{title}（{account.name}）", body, 0.1, account.name)
                 if account.kind == "feed" and account.path.endswith(".xml"):
