@@ -1,4 +1,5 @@
-"""Party congresses and plenums numbered impossibly for a post's date (data: congresses.toml).
+"""Party congresses and plenums, and sessions of the National People's Congress and of the CPPCC
+National Committee, numbered impossibly for a post's date (data: congresses.toml).
 
 The rule set's automaton reports where 党的 / 中共 / 中国共产党 / 届 occur; the regular
 expressions here then run only at those places. The post's date comes from the caller (never
@@ -20,6 +21,12 @@ _NUM = "[一二三四五六七八九十]{1,3}"
 _CONGRESS = re.compile(rf"(?:党的|中共|中国共产党)第?({_NUM})(?:大(?![会学厦队])|次全国代表大会)")
 # 十九届五中全会, 二十届中央委员会第三次全体会议 (a province's 届…次全会 is not matched)
 _PLENUM = re.compile(rf"({_NUM})届(?:中共中央|中央委员会|中央)?(?:({_NUM})中全会|第({_NUM})次全体会议)")
+# 十四届全国人大二次会议, 第十四届全国人民代表大会第二次会议, 全国政协十四届二次会议,
+# 政协第十四届全国委员会第二次会议 (not the standing committee's many meetings: 常委会第十次会议)
+_SESSION = re.compile(
+    rf"(?:第?({_NUM})届全国人大(?!常委)第?({_NUM})次会议|第?({_NUM})届全国人民代表大会第({_NUM})次会议)"
+    rf"|(?:全国政协第?({_NUM})届第?({_NUM})次会议|政协第?({_NUM})届全国委员会第({_NUM})次会议)"
+)
 ANCHORS = ("党的", "中共", "中国共产党", "届")
 # A provincial, city or county Party committee numbers its own plenums (省委十二届二中全会).
 _LOCAL = re.compile(r"(?:省|市|县|区|州|旗|盟|党|工|局|镇|乡)委(?:员会)?$")
@@ -69,6 +76,12 @@ class CongressTable:
                 int(entry["number"]), entry["opened"], plenums, int(count) if count is not None else None
             )
         self.latest = max(self.congresses) if self.congresses else 0
+        # First sessions of the NPC's and the CPPCC National Committee's terms (`[[npc]]`,
+        # `[[cppcc]]`): session k of a term meets in March of the term's year + k - 1.
+        self.terms = {
+            body: {int(e["number"]): e["opened"] for e in data.get(body, [])} for body in ("npc", "cppcc")
+        }
+        self.sessions_per_term = int(data.get("sessions_per_term", 5))
 
     # --- when events took place ---------------------------------------------------------------
 
@@ -119,6 +132,22 @@ class CongressTable:
         held = len(known.plenums) if known is not None else 0
         return plenum > held + 1
 
+    def session_impossible(self, body: str, term: int, session: int, published: date | None) -> bool:
+        """Session `session` of the `term`-th NPC or CPPCC (`body`) cannot be meant on `published`:
+        past the sessions of a term, or in a year after the next (the next year's session may be
+        named from October: 明年全国两会)."""
+        if session < 1 or session > self.sessions_per_term:
+            return True
+        terms = self.terms.get(body) or {}
+        if not terms:
+            return False
+        latest = max(terms)
+        if published is None:
+            return term > latest + 1
+        first = terms.get(term)
+        year = (first.year if first else terms[latest].year + self.cadence * (term - latest)) + session - 1
+        return year > published.year + 1 or (year == published.year + 1 and published.month < 10)
+
     # --- matching -----------------------------------------------------------------------------
 
     def check(
@@ -134,6 +163,12 @@ class CongressTable:
         for position in sorted(set(positions)):
             day = when(position)
             if text.startswith("届", position):
+                session = _SESSION.search(text, max(0, position - 8), position + 20)
+                if session is not None and session.start() <= position < session.end():
+                    if session.span() not in found and self._session_impossible_match(session, day):
+                        note = f"{session.group()}: {_when(day, published)}"
+                        found[session.span()] = Impossible(session.start(), session.end(), note)
+                    continue
                 m = _PLENUM.search(text, max(0, position - 3), position + 16)
                 if m is None or not m.start() <= position < m.end() or (m.start(), m.end()) in found:
                     continue
@@ -155,6 +190,13 @@ class CongressTable:
             if number is not None and self.congress_impossible(number, day):
                 found[m.span()] = Impossible(m.start(), m.end(), f"{m.group()}: {_when(day, published)}")
         return list(found.values())
+
+    def _session_impossible_match(self, m: re.Match[str], day: date | None) -> bool:
+        groups = m.groups()
+        body = "npc" if groups[0] or groups[2] else "cppcc"
+        term_text, session_text = next((groups[i], groups[i + 1]) for i in range(0, 8, 2) if groups[i])
+        term, session = chinese_number(term_text), chinese_number(session_text)
+        return term is not None and session is not None and self.session_impossible(body, term, session, day)
 
 
 def _when(day: date | None, published: date | None) -> str:

@@ -340,3 +340,20 @@ def test_private_people_numbers_in_more_forms(rules: RuleSet, text: str) -> None
 )
 def test_office_contacts_in_those_forms_stay_legitimate(rules: RuleSet, text: str) -> None:
     assert "privacy" not in fired(rules, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "published", "flagged"),
+    [
+        ("十四届全国人大三次会议在京开幕。", "2024-03-06", True),  # the second met in 2024
+        ("十四届全国人大二次会议在京开幕。", "2024-03-06", False),
+        ("政协第十四届全国委员会第三次会议开幕。", "2024-03-05", True),
+        ("十四届全国人大三次会议将于明年3月召开。", "2024-11-20", False),  # next year's, named in autumn
+        ("第十四届全国人民代表大会第六次会议", "2025-01-01", True),  # a term has five sessions
+        ("十四届全国人大常委会第十次会议审议了草案。", "2024-06-01", False),  # the standing committee's
+    ],
+)
+def test_npc_and_cppcc_sessions_are_judged_against_the_posts_date(
+    rules: RuleSet, text: str, published: str, flagged: bool
+) -> None:
+    assert ("expression" in fired(rules, text, published=published)) is flagged
