@@ -28,31 +28,21 @@ TARGET_RSS_MB = 500
 SHARED_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "data" / "train.jsonl"
 
 
-def rss_mb() -> float:
-    """Current resident set size of this process (Linux /proc), in MB."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def worker_pids(clf: object) -> list[int]:
-    """Process ids of the classifier's worker processes (none when it classifies in-process)."""
-    pool = getattr(clf, "_pool", None)
-    return sorted(getattr(pool, "_processes", None) or {})
-
-
-def process_rss_mb(pid: int) -> float:
+def rss_mb(pid: int | str = "self") -> float:
+    """Resident set size of a process (Linux /proc; this one by default), in MB."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
-    return float("nan")
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 if pid == "self" else float("nan")
+
+
+def worker_pids(clf: object) -> list[int]:
+    """Process ids of the classifier's worker processes (none when it classifies in-process)."""
+    pool = getattr(clf, "_pool", None)
+    return sorted(getattr(pool, "_processes", None) or {})
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -110,7 +100,7 @@ def measure_ours(posts: list[str]) -> tuple[float, list[float], float, float, in
     workers = worker_pids(clf)
 
     def highest_rss() -> float:
-        return max([rss_mb(), *(process_rss_mb(pid) for pid in workers)])
+        return max([rss_mb(), *(rss_mb(pid) for pid in workers)])
 
     def cpu_seconds() -> float:
         return time.process_time() + sum(process_cpu_seconds(pid) for pid in workers)

@@ -208,14 +208,15 @@ class Classifier:
             for batch in batches:
                 ahead.append(pool.submit(_classify_in_worker, [self._coerce(item) for item in batch]))
                 if len(ahead) > AHEAD_PER_PROCESS * self.processes:
-                    yield from _worker_result(ahead.popleft())
+                    yield from ahead.popleft().result()
             while ahead:
-                yield from _worker_result(ahead.popleft())
-        except (BrokenProcessPool, ClassifierWorkerError) as error:
+                yield from ahead.popleft().result()
+        except BrokenProcessPool as error:
             self.close()  # the next call starts a fresh pool
-            if isinstance(error, ClassifierWorkerError):
-                raise
-            raise ClassifierWorkerError(f"the classifier worker processes stopped ({error})") from error
+            raise ClassifierWorkerError(
+                f"a classifier worker process died or could not start ({error}); "
+                f"set {PROCESSES_ENV}=1 to classify in one process"
+            ) from error
         finally:
             for future in ahead:
                 future.cancel()
@@ -243,13 +244,9 @@ class Classifier:
         ahead: deque[tuple[list[_Doc], np.ndarray, Future[_Scores]]] = deque()
         for batch in batches:
             docs = self._prepare_many(batch)
-            canonical, abstain = self._model_input([d.combined for d in docs])
-            passages = [d.combined[s:e] for d in docs for s, e in d.passages]
-            owners = np.repeat(np.arange(len(docs)), [len(d.passages) for d in docs])
-            is_long = [bool(d.passages) for d in docs]
-            work = (canonical, abstain, passages, owners, is_long)
+            work = self._model_work(docs)
             scores = _model_workers().submit(self._model_scores, *work)
-            ahead.append((docs, abstain, scores))
+            ahead.append((docs, work[1], scores))
             if len(ahead) > MODEL_WORKERS:
                 yield from self._finish_ahead(ahead.popleft())
         while ahead:
@@ -258,11 +255,18 @@ class Classifier:
     def _classify_batch(self, batch: Sequence[Item]) -> list[list[Finding]]:
         """One batch start to end in this thread: what a worker process does."""
         docs = self._prepare_many(batch)
+        work = self._model_work(docs)
+        return self._finish_batch(docs, work[1], self._model_scores(*work), self._rule_results(docs))
+
+    def _model_work(
+        self, docs: list[_Doc]
+    ) -> tuple[list[str], np.ndarray, list[str], np.ndarray, list[bool]]:
+        """The arguments of _model_scores for a batch: canonical texts, which the model abstains
+        on, the passages' texts, the post each passage belongs to, which posts are long."""
         canonical, abstain = self._model_input([d.combined for d in docs])
         passages = [d.combined[s:e] for d in docs for s, e in d.passages]
         owners = np.repeat(np.arange(len(docs)), [len(d.passages) for d in docs])
-        scores = self._model_scores(canonical, abstain, passages, owners, [bool(d.passages) for d in docs])
-        return self._finish_batch(docs, abstain, scores, self._rule_results(docs))
+        return canonical, abstain, passages, owners, [bool(d.passages) for d in docs]
 
     # --- internals ----------------------------------------------------------------------------
 
@@ -575,16 +579,6 @@ def _classify_in_worker(
             for text, title, links, published in batch
         ]
     )
-
-
-def _worker_result(future: Future[list[list[Finding]]]) -> list[list[Finding]]:
-    try:
-        return future.result()
-    except BrokenProcessPool as error:
-        raise ClassifierWorkerError(
-            f"a classifier worker process died or could not start ({error}); "
-            f"set {PROCESSES_ENV}=1 to classify in one process"
-        ) from error
 
 
 def framing_factor(rules: RuleSet, present: Iterable[str], category: str) -> float:

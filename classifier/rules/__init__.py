@@ -630,9 +630,7 @@ class RuleSet:
             )
         if leader_hits:
             hits.extend(self._leaders(lowered, leader_hits))
-            if variant_hits:
-                hits.extend(self._name_variants(lowered, leader_hits, variant_hits))
-        elif variant_hits:
+        if variant_hits:
             hits.extend(self._name_variants(lowered, leader_hits, variant_hits))
         years = PostYears(text, day) if (congress_at or dated_at) else None
         if congress_at and self.congresses is not None and years is not None:
@@ -942,12 +940,10 @@ _LIST_SEPARATORS = "、，, "
 def _in_name_list(leader_hits: Iterable[tuple[str, int, int]], start: int, end: int, text: str) -> bool:
     """Whether [start, end) is separated from a leader's correctly written name by one list
     separator (、), on either side: a member of a list of leaders."""
-    for _, s, e in leader_hits:
-        if e < start and start - e == 1 and text[e] in _LIST_SEPARATORS:
-            return True
-        if s > end and s - end == 1 and text[end] in _LIST_SEPARATORS:
-            return True
-    return False
+    return any(
+        (start - e == 1 and text[e] in _LIST_SEPARATORS) or (s - end == 1 and text[end] in _LIST_SEPARATORS)
+        for _, s, e in leader_hits
+    )
 
 
 _REGEX_CACHE: dict[str, re.Pattern[str]] = {}
