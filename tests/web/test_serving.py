@@ -131,7 +131,9 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_all(served: tuple[subproces
     first = _wait_for(lambda: _workers(port), process, "the second worker did not start")
     victim = min(first)
     os.kill(victim, signal.SIGKILL)
-    _wait_for(lambda: not _running(victim), process, "the killed worker did not exit")
+    # Reaped, not merely a zombie: a killed process's main thread shows as a zombie while its other
+    # threads still exit and hold its listening socket, whose queued connections are then reset.
+    _wait_for(lambda: not Path(f"/proc/{victim}").exists(), process, "the killed worker was not reaped")
     # From then on every connection is answered, also while the replacement starts: the dead
     # worker's socket went with it, and the parent's reserved socket never listens.
     deadline = time.monotonic() + 60
