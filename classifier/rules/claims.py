@@ -33,6 +33,9 @@ _MYTH_REACH = 40
 # A claim in quotation marks is reported, not made: 一则“…每人发放3000元”的消息在群里流传.
 _QUOTED = re.compile(r"“[^“”\n]{1,200}”|「[^「」\n]{1,200}」|\"[^\"\n]{1,200}\"")
 # A myth asked, not stated: 打流感疫苗会引起流感吗？ (a Q&A post that answers it).
+_SENTENCE_ENDS = ("。", "！", "!", "？", "?", "\n", "；", ";")
+# How far into its sentence the source may stand (另据游客反映，…; 近日有网友称…) to open it.
+_SOURCE_OPENS = 8
 _QUESTION = re.compile(r"[^。！!\n]{0,3}?[吗么][？?]?|[^。！!\n]{0,3}?[？?]")
 
 
@@ -86,6 +89,10 @@ class ClaimRules:
         self.weight = float(section.get("weight", 0.35))
         self.weight_multi = float(section.get("weight_multi", self.weight))
         self.multi_cues = int(section.get("multi_cues", 2))
+        # A sentence that opens with the vague source and goes on to `sentence_cues` claim cues
+        # asserts the hearsay itself (据游客反映，…已造成好几名游客受伤): that flags on its own.
+        self.weight_sentence = float(section.get("weight_sentence", self.weight_multi))
+        self.sentence_cues = int(section.get("sentence_cues", 2))
         self.negation = _regex(section.get("authority_negation"), name, "authority_negation")
         # Regular expressions of the claim and authority groups, run on candidate passages only.
         patterns: dict[str, list[re.Pattern[str]]] = {"claim": [], "authority": []}
@@ -204,6 +211,8 @@ class ClaimRules:
             if not distinct:
                 continue
             weight = self.weight_multi if len(distinct) >= self.multi_cues else self.weight
+            if any(self._asserted(text, v, distinct, quoted) for v in vague):
+                weight = max(weight, self.weight_sentence)
             weight = max(0.0, 1.0 - (1.0 - weight) / lexicon_rest) if lexicon_rest > 0 else 0.0
             spans = [*vague, *distinct]
             note = f"{len(distinct)} claim cue(s), source: {text[vague[0][0] : vague[0][1]]}"
@@ -218,6 +227,26 @@ class ClaimRules:
                 )
             )
         return hits
+
+    def _asserted(
+        self, text: str, vague: tuple[int, int], claims: list[tuple[int, int]], quoted: list[tuple[int, int]]
+    ) -> bool:
+        """Whether the sentence of the `vague` source states `sentence_cues` claims after it.
+
+        Not when the source is quoted or the sentence asks (听说…是真的吗？): then the post
+        reports or questions the hearsay instead of repeating it.
+        """
+        if _inside(vague[0], quoted):
+            return False
+        opening = max(text.rfind(mark, 0, vague[0]) for mark in _SENTENCE_ENDS) + 1
+        ends = [i for i in (text.find(mark, vague[1]) for mark in _SENTENCE_ENDS) if i >= 0]
+        closing = min(ends) if ends else len(text)
+        if closing < len(text) and text[closing] in "？?" or "吗" in text[closing - 2 : closing]:
+            return False
+        if vague[0] - opening > _SOURCE_OPENS:
+            return False
+        after = [c for c in claims if vague[1] <= c[0] < closing]
+        return len(after) >= self.sentence_cues
 
     def _negated(self, text: str, start: int) -> bool:
         return self.negation is not None and self.negation.search(text, max(0, start - 6), start) is not None

@@ -64,13 +64,28 @@ SOURCED = [
 
 
 @pytest.mark.parametrize("passage", UNSOURCED)
-def test_unsourced_claim_is_evidence_that_needs_the_model(rules: RuleSet, passage: str) -> None:
+def test_a_claim_stated_on_a_vague_source_flags_alone(rules: RuleSet, passage: str) -> None:
+    # The source opens the sentence and the claim follows it: the post repeats the hearsay.
     for text in (passage, INTRO + passage + OUTRO):
         found = evidence(rules, text, "unverified")
         assert found is not None and "uv.unsourced_claim" in found.rule_ids, text
-        # Joint evidence: it flags with a moderately confident model, not alone.
         assert rules.claims is not None
-        assert rules.claims.weight - 1e-9 <= found.score < rules.flag_threshold, text
+        assert found.score == pytest.approx(rules.claims.weight_sentence), text
+        assert found.score >= rules.flag_threshold, text
+
+
+# The source named after the claim, or the claim asked about: evidence that needs the model.
+UNSOURCED_CUES = [
+    "县医院发热门诊这几天已经接诊了四十多名不明原因肺炎患者，这是有内部员工透露的。",
+    "听说明年起农村老人每月可以多领500元养老金，是真的吗？",
+    "有网友认为，下个月起全市公交票价将上调到3元。",
+]
+
+
+@pytest.mark.parametrize("passage", UNSOURCED_CUES)
+def test_a_reported_or_asked_claim_is_evidence_that_needs_the_model(rules: RuleSet, passage: str) -> None:
+    found = evidence(rules, INTRO + passage + OUTRO, "unverified")
+    assert found is None or found.score < rules.flag_threshold, passage
 
 
 @pytest.mark.parametrize("passage", SOURCED)
@@ -97,15 +112,18 @@ def test_a_hedge_is_not_a_debunking(rules: RuleSet) -> None:
 
 def test_two_claim_cues_weigh_more_and_hearsay_words_are_topped_up(rules: RuleSet) -> None:
     assert rules.claims is not None
-    one = "有业主在群里说，小区旁边的变电站辐射超标。"
-    two = "有专家称，本月下旬我市可能发生6级以上地震。"
+    one = "小区旁边的变电站辐射超标，有业主在群里说。"
+    two = "本月下旬我市可能发生6级以上地震，有专家称。"
     assert score(rules, one, "unverified") == pytest.approx(rules.claims.weight)
     assert score(rules, two, "unverified") == pytest.approx(rules.claims.weight_multi)
-    # 据说 is also a hearsay lexicon cue: together they stay one piece of joint evidence.
-    hearsay = "据说，明年起60岁以上的农村老人每月可以多领500元养老金。"
-    found = evidence(rules, hearsay, "unverified")
+    # 据说 is also a hearsay lexicon cue: the claim rule brings the evidence up to its own
+    # weight, never past it (joint evidence here, the sentence weight where it is asserted).
+    asked = "明年起农村老人每月可以多领500元养老金？据说是。"
+    found = evidence(rules, asked, "unverified")
     assert found is not None and {"uv.hearsay", "uv.unsourced_claim"} <= set(found.rule_ids)
     assert found.score == pytest.approx(rules.claims.weight_multi)
+    stated = "据说，明年起60岁以上的农村老人每月可以多领500元养老金。"
+    assert score(rules, stated, "unverified") == pytest.approx(rules.claims.weight_sentence)
 
 
 # --- health myths -------------------------------------------------------------------------------
@@ -208,6 +226,48 @@ PROMOTION = [
         "某省来的人都是小偷，大家要多留个心眼。",
         "hm.discrimination_slur",
         "记者报道：某公司在招聘启事中写“某省来的人都是小偷”，被市场监管部门依法查处。",
+    ),
+    (
+        "beat him",
+        "这名偷车贼抓到了就该往死里打，打死算他活该，出了问题所里担着！",
+        "hm.vigilante_call",
+        "派出所提醒：抓获小偷应及时报警，不要私自殴打，更不能往死里打，否则同样违法。",
+    ),
+    (
+        "don't rent to a minority",
+        "三、各出租户不得向少数民族人员出租房屋，已经租住的要在月底前劝其搬离。",
+        "hm.discrimination_exclude",
+        "三、各出租户不得以民族、地域为由拒绝向少数民族人员出租房屋，发现歧视行为可向镇综治中心反映。",
+    ),
+    (
+        "registered elsewhere",
+        "5. 本次招聘暂不接收户籍在临川县的考生报名。",
+        "hm.discrimination_exclude",
+        "5. 本次招聘面向全国，不得以户籍、地域等为由限制报名，请各地考生踊跃参加。",
+    ),
+    (
+        "accent",
+        "近期入室盗窃多发，请居民对说外地口音、在楼道徘徊的陌生人提高警惕，及时报警。",
+        "hm.discrimination_profile",
+        "近期入室盗窃多发，请居民对在楼道徘徊、反复试探门锁的陌生人提高警惕，及时报警。",
+    ),
+    (
+        "mocking a county",
+        "【周末聊聊】你见过最奇葩的邻县人是什么样？小编先说：邻县人抠门又爱占小便宜，评论区等你！",
+        "hm.discrimination_slur",
+        "【周末聊聊】你去过邻县吗？小编推荐邻县古镇的桂花糕和老街夜景，评论区说说你的旅行故事！",
+    ),
+    (
+        "card with a yearly rate",
+        "即日起面向老年朋友发售“乐龄会员卡”，办卡3万元起，每年可领取10%的会员补贴，三年到期退还本金。",
+        "hm.eldercare_prepaid",
+        "市民政局提醒：凡以办理会员卡、每年返还10%补贴为名吸收老年人资金的，均涉嫌非法集资，请勿轻信。",
+    ),
+    (
+        "escort spam",
+        "【赏花指南】本周末樱花进入盛花期，欢迎市民前来游园。同城约会 空姐模特 包夜优惠 私信联系",
+        "hm.escort",
+        "警方提醒：“同城约会”“空姐模特”等色情招嫖广告背后多是诈骗，切勿添加对方联系方式。",
     ),
     (
         "task rebate",
