@@ -34,7 +34,9 @@ _MYTH_REACH = 40
 _QUOTED = re.compile(r"“[^“”\n]{1,200}”|「[^「」\n]{1,200}」|\"[^\"\n]{1,200}\"")
 # A myth asked, not stated: 打流感疫苗会引起流感吗？ (a Q&A post that answers it).
 _SENTENCE_ENDS = ("。", "！", "!", "？", "?", "\n", "；", ";")
-# How far into its sentence the source may stand (另据游客反映，…; 近日有网友称…) to open it.
+# What opens a clause, and how far into its clause the source may stand to open it
+# (另据游客反映，…; 据城区几个加油站员工透露，…; …，现场围观群众称…).
+_CLAUSE_OPENS = (*_SENTENCE_ENDS, "，", ",", "：", ":", "】", "#")
 _SOURCE_OPENS = 8
 _QUESTION = re.compile(r"[^。！!\n]{0,3}?[吗么][？?]?|[^。！!\n]{0,3}?[？?]")
 
@@ -231,19 +233,20 @@ class ClaimRules:
     def _asserted(
         self, text: str, vague: tuple[int, int], claims: list[tuple[int, int]], quoted: list[tuple[int, int]]
     ) -> bool:
-        """Whether the sentence of the `vague` source states `sentence_cues` claims after it.
+        """Whether the `vague` source opens a clause and its sentence states `sentence_cues`
+        claims after it.
 
         Not when the source is quoted or the sentence asks (听说…是真的吗？): then the post
         reports or questions the hearsay instead of repeating it.
         """
         if _inside(vague[0], quoted):
             return False
-        opening = max(text.rfind(mark, 0, vague[0]) for mark in _SENTENCE_ENDS) + 1
         ends = [i for i in (text.find(mark, vague[1]) for mark in _SENTENCE_ENDS) if i >= 0]
         closing = min(ends) if ends else len(text)
-        if closing < len(text) and text[closing] in "？?" or "吗" in text[closing - 2 : closing]:
+        if (closing < len(text) and text[closing] in "？?") or "吗" in text[closing - 2 : closing]:
             return False
-        if vague[0] - opening > _SOURCE_OPENS:
+        clause = max(text.rfind(mark, 0, vague[0]) for mark in _CLAUSE_OPENS) + 1
+        if vague[0] - clause > _SOURCE_OPENS:
             return False
         after = [c for c in claims if vague[1] <= c[0] < closing]
         return len(after) >= self.sentence_cues

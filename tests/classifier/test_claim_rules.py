@@ -300,6 +300,36 @@ PROMOTION = [
         "反诈中心提醒：所谓“修复征信”“包装流水”都是诈骗，征信异议只能通过人民银行征信中心依法申请。",
     ),
     (
+        "condoning force",
+        "对屡教不改的占道摊贩，执法队员不要怕，该动手就动手，出了问题局里担着。",
+        "hm.vigilante_call",
+        "对屡教不改的占道摊贩，执法队员要耐心劝导、依法处置，严禁动手打人，违者严肃追责。",
+    ),
+    (
+        "no minority hires",
+        "本期招聘岗位原则上不招收少数民族人员，请相关求职者不要前来报名。",
+        "hm.discrimination_exclude",
+        "本期招聘岗位对各民族求职者一视同仁，不得以民族为由拒绝录用，欢迎符合条件的求职者报名。",
+    ),
+    (
+        "hang up on an accent",
+        "反诈小贴士：骗子大多是南边那个县的，一听到那种口音就直接挂掉，别跟他们多说。",
+        "hm.discrimination_profile",
+        "反诈小贴士：骗子会冒充客服、公检法，接到索要验证码的电话请直接挂掉，并拨打96110咨询。",
+    ),
+    (
+        "phishing",
+        "还未领取补贴的群众请扫描下方二维码，填写姓名、身份证号、银行卡号及手机验证码，审核后即可到账。",
+        "hm.phishing",
+        "警方提醒：骗子常以发放补贴为名，诱导群众扫码后填写身份证号、银行卡号及验证码，切勿上当。",
+    ),
+    (
+        "spam line",
+        "秸秆禁烧工作会议召开。代开正规发票 刷卡套现 百度快速排名 包上首页 微信同号",
+        "hm.spam_service",
+        "县税务局提醒：“代开正规发票”属于违法行为，发现此类广告请向税务机关举报。",
+    ),
+    (
         "task rebate",
         "想在家增收的居民可以试试网店刷单，垫付货款后本金加佣金当天返还，有意向的请联系小区群主进群。",
         "hm.task_rebate",
@@ -330,6 +360,16 @@ def test_harmful_promotion_flags_and_the_warning_does_not(
     assert rule_id in rule_ids(rules, text, "harmful"), family
     assert score(rules, text, "harmful") >= rules.flag_threshold, family
     assert score(rules, warning, "harmful") < rules.flag_threshold, family
+
+
+def test_a_post_against_discrimination_may_quote_the_slur(rules: RuleSet) -> None:
+    slur = "那地方出来的人骗子特别多，一听到那种口音就直接挂掉。"
+    assert score(rules, slur, "harmful") >= rules.flag_threshold
+    rebuttal = (
+        "近日有网友留言称“" + slur + "”对此我们要说：诈骗与籍贯无关，这种地域歧视言论不可取，"
+        "识别骗局靠的是知识而不是偏见。"
+    )
+    assert score(rules, rebuttal, "harmful") < rules.flag_threshold
 
 
 def test_casino_link_rule_reads_the_posts_links(rules: RuleSet) -> None:

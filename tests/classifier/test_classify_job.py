@@ -157,7 +157,9 @@ def test_findings_table_prints(
 
     add_posts(session_factory)
     classify_posts(session_factory, shipped, batch_size=50)
-    print_findings_table(session_factory, limit=5, out=Console(width=200, force_terminal=False))
+    # The table is ordered by score: a limit that shows every finding keeps this independent of
+    # how the model ranks the categories.
+    print_findings_table(session_factory, limit=len(POSTS), out=Console(width=200, force_terminal=False))
     output = capsys.readouterr().out
     assert "harmful" in output and "呼和浩特发布" in output
 
