@@ -33,12 +33,13 @@ _MYTH_REACH = 40
 # A claim in quotation marks is reported, not made: 一则“…每人发放3000元”的消息在群里流传.
 _QUOTED = re.compile(r"“[^“”\n]{1,200}”|「[^「」\n]{1,200}」|\"[^\"\n]{1,200}\"")
 # A myth asked, not stated: 打流感疫苗会引起流感吗？ (a Q&A post that answers it).
+_QUESTION = re.compile(r"[^。！!\n]{0,3}?[吗么][？?]?|[^。！!\n]{0,3}?[？?]")
+
 _SENTENCE_ENDS = ("。", "！", "!", "？", "?", "\n", "；", ";")
 # What opens a clause, and how far into its clause the source may stand to open it
 # (另据游客反映，…; 据城区几个加油站员工透露，…; …，现场围观群众称…).
 _CLAUSE_OPENS = (*_SENTENCE_ENDS, "，", ",", "：", ":", "】", "#")
 _SOURCE_OPENS = 8
-_QUESTION = re.compile(r"[^。！!\n]{0,3}?[吗么][？?]?|[^。！!\n]{0,3}?[？?]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,8 +92,8 @@ class ClaimRules:
         self.weight = float(section.get("weight", 0.35))
         self.weight_multi = float(section.get("weight_multi", self.weight))
         self.multi_cues = int(section.get("multi_cues", 2))
-        # A sentence that opens with the vague source and goes on to `sentence_cues` claim cues
-        # asserts the hearsay itself (据游客反映，…已造成好几名游客受伤): that flags on its own.
+        # A clause that opens with the vague source, in a sentence that goes on to
+        # `sentence_cues` claim cues, asserts the hearsay itself (据游客反映，…已造成好几名游客受伤).
         self.weight_sentence = float(section.get("weight_sentence", self.weight_multi))
         self.sentence_cues = int(section.get("sentence_cues", 2))
         self.negation = _regex(section.get("authority_negation"), name, "authority_negation")
