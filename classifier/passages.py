@@ -21,7 +21,9 @@ MIN_PASSAGE_CHARS = 24
 MAX_PASSAGES = 24
 
 _PARAGRAPH = re.compile(r"[^\n]+")
-_SENTENCE = re.compile(r"[^。！？!?；;]+[。！？!?；;”’」』）)]*")
+# What ends a sentence (full-width and, after NFKC, ASCII forms); claims.py splits on them too.
+SENTENCE_ENDS = "。！？!?；;"
+_SENTENCE = re.compile(rf"[^{SENTENCE_ENDS}]+[{SENTENCE_ENDS}”’」』）)]*")
 
 
 def split_passages(text: str) -> list[tuple[int, int]]:

@@ -384,7 +384,13 @@ class RuleSet:
             except (KeyError, re.error) as exc:
                 raise RuleError(f"{path.name}: pattern {entry.get('id')!r}: {exc}") from exc
             if entry.get("not_lowered_by"):
-                self._not_lowered_by[entry["id"]] = frozenset(entry["not_lowered_by"])
+                # Context applies per rule id: entries sharing an id must not disagree about it.
+                kept = frozenset(entry["not_lowered_by"])
+                if self._not_lowered_by.setdefault(entry["id"], kept) != kept:
+                    raise RuleError(
+                        f"{path.name}: pattern {entry['id']!r}: not_lowered_by differs from another "
+                        "entry with this id"
+                    )
             if entry.get("validate") and entry["validate"] not in VALIDATORS:
                 raise RuleError(
                     f"{path.name}: pattern {entry['id']!r}: unknown validator {entry['validate']!r}"

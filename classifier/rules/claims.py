@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from classifier.normalize import normalize
-from classifier.passages import split_passages
+from classifier.passages import SENTENCE_ENDS, split_passages
 
 __all__ = ["CLAIM_KINDS", "ClaimLexicon", "ClaimRules", "ClaimTerm"]
 
@@ -35,7 +35,7 @@ _QUOTED = re.compile(r"“[^“”\n]{1,200}”|「[^「」\n]{1,200}」|\"[^\"\
 # A myth asked, not stated: 打流感疫苗会引起流感吗？ (a Q&A post that answers it).
 _QUESTION = re.compile(r"[^。！!\n]{0,3}?[吗么][？?]?|[^。！!\n]{0,3}?[？?]")
 
-_SENTENCE_ENDS = ("。", "！", "!", "？", "?", "\n", "；", ";")
+_SENTENCE_ENDS = (*SENTENCE_ENDS, "\n")
 # What opens a clause, and how far into its clause the source may stand to open it
 # (另据游客反映，…; 据城区几个加油站员工透露，…; …，现场围观群众称…).
 _CLAUSE_OPENS = (*_SENTENCE_ENDS, "，", ",", "：", ":", "】", "#")

@@ -401,3 +401,17 @@ def test_a_broken_claims_file_names_itself(tmp_path: Path, rules: RuleSet) -> No
         fh.write('\n[[myth]]\nid = "uv.bad"\nweight = 0.4\npattern = \'(unclosed\'\nanchors = ["x"]\n')
     with pytest.raises(RuleError, match=r"claims\.toml"):
         RuleSet.load(copy)
+
+
+def test_entries_of_one_id_must_agree_on_the_contexts_that_do_not_lower_it(
+    tmp_path: Path, rules: RuleSet
+) -> None:
+    copy = tmp_path / "rules"
+    shutil.copytree(rules.directory, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    with (copy / "claims.toml").open("a", encoding="utf-8") as fh:
+        fh.write(
+            '\n[[pattern]]\nid = "hm.discrimination_slur"\ncategory = "harmful"\nweight = 0.7\n'
+            'anchors = ["x"]\npattern = \'xyz\'\nnot_lowered_by = ["ctx.news_report"]\n'
+        )
+    with pytest.raises(RuleError, match=r"claims\.toml.*hm\.discrimination_slur.*not_lowered_by"):
+        RuleSet.load(copy)
